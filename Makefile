@@ -1,0 +1,28 @@
+# Two commands a newcomer needs: `make site` and `make test`. Both install what is missing first.
+VENV   := .venv
+BIN    := $(VENV)/bin
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: site test bootstrap lint bench serve clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+site: bootstrap
+	$(BIN)/mkdocs build --strict
+
+test: bootstrap
+	$(BIN)/pytest
+
+lint: bootstrap
+	$(BIN)/ruff check snippet_runner tests
+	$(BIN)/mypy
+
+bench: bootstrap
+	$(BIN)/python scripts/bench.py
+
+serve: bootstrap
+	$(BIN)/mkdocs serve
+
+clean:
+	rm -rf site .cache

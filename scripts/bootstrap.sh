@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install what `make site` and `make test` need, and nothing twice:
+#   - Debian packages (the sandbox engine, static busybox/bash for fixture images, chromium and a
+#     CJK font for browser tests), installed with apt-get when running as root;
+#   - a virtualenv at .venv with this package in editable mode plus its dev extras.
+# Re-running is cheap: dpkg-query and a stamp file decide what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(docker.io tini busybox-static bash-static iproute2 util-linux curl
+                 chromium fonts-noto-cjk nodejs)
+VENV=.venv
+STAMP=$VENV/.installed-from
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "snippet-runner needs these Debian packages, which are not installed: ${missing[*]} — install them as root with 'apt-get install -y ${missing[*]}' (or run this command as root) and try again." >&2
+        exit 1
+    fi
+    echo "bootstrap: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+want="$(sha256sum pyproject.toml | cut -c1-64)"
+if [[ ! -x $VENV/bin/python ]] || [[ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]; then
+    echo "bootstrap: preparing $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q -e '.[dev]'
+    echo "$want" > "$STAMP"
+fi
