@@ -8,8 +8,10 @@ export NO_MKDOCS_2_WARNING := 1
 bootstrap:
 	@scripts/bootstrap.sh
 
+# Korean first: its build cleans site/; the English edition then builds into site/en.
 site: bootstrap
 	$(BIN)/mkdocs build --strict
+	$(BIN)/mkdocs build --strict -f mkdocs.en.yml
 
 test: bootstrap
 	$(BIN)/pytest
@@ -20,6 +22,7 @@ lint: bootstrap
 
 bench: bootstrap
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_build.py
 
 serve: bootstrap
 	$(BIN)/mkdocs serve

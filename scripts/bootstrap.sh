@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(docker.io tini busybox-static bash-static iproute2 util-linux curl
-                 chromium fonts-noto-cjk nodejs)
+                 chromium fonts-noto-cjk nodejs
+                 python3-venv)  # `python3 -m venv` below; not in a minimal Debian 12
 VENV=.venv
 STAMP=$VENV/.installed-from
 

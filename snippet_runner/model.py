@@ -50,7 +50,8 @@ class SnippetOptions:
     """``exit="N"``: expected exit status of the block's last command (earlier ones expect 0)."""
     stdin: str | None = None
     """``stdin="..."``: text typed into an interactive command once it waits for input
-    (escape sequences ``\\n`` and ``\\t`` are decoded). Its presence gives the command a terminal."""
+    (escape sequences ``\\n`` and ``\\t`` are decoded). Its presence gives the command a
+    terminal."""
     hide: bool = False
     """``hide="true"``: run the block (setup) but do not show it to readers."""
     file: str | None = None
@@ -106,6 +107,11 @@ class Snippet:
     checked (only its exit status). None for transcript blocks."""
     index: int = 0
     """0-based position of this snippet among the page's snippets."""
+    body: str = ""
+    """The content lines with the fence indentation removed, each ending in ``\\n``: what a
+    ``file=`` block writes and what a script block runs."""
+    comment_lines: tuple[int, ...] = ()
+    """Source lines of the ``#`` comment lines of a transcript block (shown, never run)."""
 
 
 class FixSafety(enum.Enum):

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Benchmark `mkdocs build` with snippet verification: cold, warm and switched off.
+
+On a copy of this repository's site (mkdocs*.yml, docs/, assets/) in a temporary directory:
+
+1. cold — empty result cache: every page with blocks runs in a sandbox;
+2. warm — the same tree again: nothing changed, so no sandbox may start (the build log must say
+   "no snippet ran"), only the cache lookup and rendering cost remain;
+3. disabled — ``SNIPPET_RUNNER=false``: the same build without verification.
+
+Warm and disabled run ``--repeat`` times each, interleaved, and the medians are compared; the
+target is warm ≤ 1.15 × disabled. Exit status 1 when the target is missed or the warm build ran
+a snippet.
+
+    .venv/bin/python scripts/bench_build.py [--repeat 5] [--config mkdocs.yml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MKDOCS = Path(sys.executable).parent / "mkdocs"
+TARGET = 1.15
+WARM_LINE = "no snippet ran"
+COPIED = ("docs", "assets", "overrides")
+
+
+def copy_site(dest: Path) -> None:
+    """The site's sources, without caches or a previous build."""
+    for name in COPIED:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name)
+    for yml in ROOT.glob("mkdocs*.yml"):
+        shutil.copy2(yml, dest / yml.name)
+
+
+def build(tree: Path, config: str, *, enabled: bool) -> tuple[float, str]:
+    """Wall-clock seconds of one build, and its log."""
+    env = {**os.environ, "SNIPPET_RUNNER": "true" if enabled else "false"}
+    env["NO_MKDOCS_2_WARNING"] = "1"
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [str(MKDOCS), "build", "-f", config, "-d", str(tree / "site")],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"build failed ({'enabled' if enabled else 'disabled'}):\n{proc.stderr}")
+    return seconds, proc.stderr + proc.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="warm/disabled builds each")
+    parser.add_argument("--config", default="mkdocs.yml", help="config file to build")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        tree = Path(tmp)
+        copy_site(tree)
+        cold, _ = build(tree, args.config, enabled=True)
+        warm: list[float] = []
+        off: list[float] = []
+        for _ in range(args.repeat):
+            seconds, log = build(tree, args.config, enabled=True)
+            if WARM_LINE not in log:
+                print(f"warm build ran snippets (no '{WARM_LINE}' line):\n{log}", file=sys.stderr)
+                return 1
+            warm.append(seconds)
+            off.append(build(tree, args.config, enabled=False)[0])
+    warm_s, off_s = statistics.median(warm), statistics.median(off)
+    ratio = warm_s / off_s
+    print(f"config            {args.config}")
+    print(f"cold build        {cold:6.2f} s   (every page run in a sandbox)")
+    print(f"warm build        {warm_s:6.2f} s   (median of {args.repeat}; no sandbox started)")
+    print(f"disabled build    {off_s:6.2f} s   (SNIPPET_RUNNER=false, median of {args.repeat})")
+    print(f"warm / disabled   {ratio:6.3f}     (target ≤ {TARGET})")
+    print(f"cold / disabled   {cold / off_s:6.2f}")
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

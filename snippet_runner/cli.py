@@ -1,0 +1,270 @@
+"""``snippet-runner``: a thin command line over `snippet_runner.api`.
+
+Exit codes: 0 all good; 1 a mismatch, timeout or failure (or, for ``fix --check``, a pending
+safe fix); 2 a usage or configuration error (bad option, unreadable file). Errors are printed
+as one paragraph, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .api import Page, PageReport, RunConfig, load_page, verify_pages
+from .errors import ConfigError, SnippetRunnerError
+from .model import FixSafety, Status
+from .report import Progress, fix_line, page_dict, print_terminal, to_json, to_junit
+from .rewrite import Edit, rewrite_file
+from .update import update_edits
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+Prove the shell examples of Markdown pages: extract every bash/console/sh/shell/shell-session
+block, repair known typos, run the commands in a private, disposable Docker daemon and compare
+what they print with what the page says.
+
+A verified block looks like this (options go in the fence line as key="value"):
+
+    ```console
+    # comment lines are shown, never run
+    $ docker run --rm test:latest echo hello
+    hello
+    ```
+
+The format is documented in docs/en/guide/snippet-format.md.
+"""
+
+EPILOG = """\
+examples:
+  snippet-runner check docs/                       verify every page under docs/
+  snippet-runner check --backend local README.md   run in a host bash (no docker, no isolation)
+  snippet-runner check --junit report.xml docs/    also write a JUnit report for CI
+  snippet-runner fix --check docs/                 exit 1 if safe typo fixes are pending
+  snippet-runner fix --write docs/                 apply them (only the fixed characters change)
+  snippet-runner update docs/guide.md              rewrite expected output from a real run
+  snippet-runner list docs/guide.md                show blocks, options and pending fixes
+
+exit status: 0 all good, 1 mismatch/timeout/failure or pending fixes, 2 usage/config error
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="snippet-runner", description=DESCRIPTION,
+                                     epilog=EPILOG, formatter_class=formatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    paths = argparse.ArgumentParser(add_help=False)
+    paths.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                       help="Markdown files, or directories searched for *.md")
+
+    running = argparse.ArgumentParser(add_help=False)
+    running.add_argument("--backend", default="sandbox",
+                         help="where commands run: 'sandbox' (private dockerd in its own "
+                              "namespaces, needs root; the default) or 'local' (a bash on this "
+                              "host: no docker, no isolation)")
+    running.add_argument("--jobs", "-j", type=int, default=RunConfig().jobs, metavar="N",
+                         help="pages verified at once, each in its own sandbox "
+                              "(default: number of CPUs)")
+    running.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                         help="limit per command unless a block sets timeout=\"...\" "
+                              "(default: 60)")
+    running.add_argument("--page-timeout", type=float, default=600.0, metavar="SECONDS",
+                         help="limit for a whole page (default: 600)")
+    running.add_argument("--no-fixes", action="store_true",
+                         help="run commands exactly as written, without safe typo fixes")
+    running.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
+    running.add_argument("--json", action="store_true",
+                         help="print a JSON report on stdout instead of the text report")
+    running.add_argument("--verbose", "-v", action="store_true",
+                         help="list passed and skipped commands too")
+
+    commands.add_parser(
+        "check", parents=[paths, running], formatter_class=formatter,
+        help="run every block and compare its output with the page",
+        description="Run every verified block and compare. Prints path:line and a diff for "
+                    "each mismatch and goes on with the rest.",
+        epilog="example:\n  snippet-runner check --backend local docs/en/guide/snippet-format.md")
+    fix = commands.add_parser(
+        "fix", parents=[paths], formatter_class=formatter,
+        help="report typo fixes (--check) or apply the safe ones (--write)",
+        description="Find typos in commands. Safe fixes (e.g. --it → -it for docker run) can be "
+                    "applied; suggested ones are only reported.",
+        epilog="examples:\n  snippet-runner fix --check docs/   # in CI or pre-commit\n"
+               "  snippet-runner fix --write docs/   # rewrite the files in place")
+    mode = fix.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="only report; exit 1 when safe fixes are pending (the default)")
+    mode.add_argument("--write", action="store_true",
+                      help="apply the safe fixes to the files, atomically")
+    commands.add_parser(
+        "update", parents=[paths, running], formatter_class=formatter,
+        help="rewrite expected output from what actually ran",
+        description="Run every block and write the actual output into the page where it "
+                    "differs. Lines that still match (..., (re), (glob), redacted ids) are kept.",
+        epilog="example:\n  snippet-runner update --backend local docs/guide.md && git diff")
+    listing = commands.add_parser(
+        "list", parents=[paths], formatter_class=formatter,
+        help="show each block with its location, options and pending fixes",
+        description="List the blocks snippet-runner would verify, without running anything.")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    importer = commands.add_parser(
+        "import-jekyll", formatter_class=formatter,
+        help="convert a Jekyll post into a page of this site",
+        description="Convert a Jekyll post (front matter and all) into a Material page.",
+        epilog="example:\n  snippet-runner import-jekyll _posts/2021-09-13-post.md "
+               "docs/ko/posts/docker-network.md")
+    importer.add_argument("src", type=Path, help="the Jekyll post")
+    importer.add_argument("dest", type=Path, help="the page to write")
+    return parser
+
+
+def expand(paths: Sequence[Path]) -> list[Path]:
+    """Files as given, directories as their ``*.md`` files (sorted); ConfigError if missing."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.md") if p.is_file()))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise ConfigError("no such file or directory.", path=path)
+    return found
+
+
+def _load(paths: Sequence[Path]) -> list[Page]:
+    return [load_page(p) for p in expand(paths)]
+
+
+def _config(args: argparse.Namespace) -> RunConfig:
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, not {args.jobs}.")
+    if args.timeout <= 0 or args.page_timeout <= 0:
+        raise ConfigError("--timeout and --page-timeout must be positive numbers of seconds.")
+    return RunConfig(backend=args.backend, jobs=args.jobs, command_timeout=args.timeout,
+                     page_timeout=args.page_timeout, apply_safe_fixes=not args.no_fixes,
+                     use_cache=False)
+
+
+def _verify(pages: list[Page], args: argparse.Namespace) -> list[PageReport]:
+    progress = Progress(len(pages))
+    try:
+        return verify_pages(pages, _config(args), progress)
+    finally:
+        progress.finish()
+
+
+def _report(reports: list[PageReport], args: argparse.Namespace) -> None:
+    if args.junit:
+        args.junit.write_text(to_junit(reports), encoding="utf-8")
+    if args.json:
+        sys.stdout.write(to_json(reports) + "\n")
+    else:
+        print_terminal(reports, sys.stdout, color=sys.stdout.isatty(), verbose=args.verbose)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``check``: verify and report."""
+    reports = _verify(_load(args.paths), args)
+    _report(reports, args)
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    """``fix``: report fixes, or apply the safe ones."""
+    pending = 0
+    for page in _load(args.paths):
+        safe = [f for f in page.fixes if f.safety is FixSafety.SAFE]
+        for fix in page.fixes:
+            applied = args.write and fix.safety is FixSafety.SAFE
+            sys.stdout.write(fix_line(fix, applied=applied))
+        if args.write and safe:
+            rewrite_file(page.path, page.text, [Edit(f.span, f.replacement) for f in safe])
+        elif safe:
+            pending += len(safe)
+    if pending:
+        sys.stdout.write(f"{pending} safe fix(es) pending; apply them with "
+                         "`snippet-runner fix --write`.\n")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    """``update``: rewrite expected output where it differs from a real run."""
+    reports = _verify(_load(args.paths), args)
+    for report in reports:
+        edits = update_edits(report.page.text, report.outcomes)
+        if edits and rewrite_file(report.page.path, report.page.text, edits):
+            sys.stdout.write(f"{report.page.path}: updated the output of {len(edits)} "
+                             f"command(s)\n")
+    unfixable = [r for r in reports for o in r.outcomes
+                 if o.status in (Status.TIMEOUT, Status.ERROR)]
+    if unfixable:
+        _report(reports, args)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """``list``: snippets, options and pending fixes, without running anything."""
+    import json
+
+    pages = _load(args.paths)
+    if args.json:
+        sys.stdout.write(json.dumps([page_dict(p) for p in pages], ensure_ascii=False,
+                                    indent=2) + "\n")
+        return EXIT_OK
+    for page in pages:
+        for snippet in page.snippets:
+            opts = " ".join(f'{k}="{v}"' for k, v in vars(snippet.options).items()
+                            if v not in (None, False) and not (k == "session" and v == "main")
+                            and not (k == "exit" and v == 0))
+            kind = ("file" if snippet.options.file else "script"
+                    if snippet.script is not None else f"{len(snippet.commands)} command(s)")
+            sys.stdout.write(f"{snippet.location}: {snippet.lang} {kind} {opts}".rstrip() + "\n")
+            for command in snippet.commands:
+                first = command.text.split("\n", 1)[0]
+                sys.stdout.write(f"    {command.location}: $ {first}  "
+                                 f"[{len(command.expected)} expected line(s)]\n")
+        for fix in page.fixes:
+            sys.stdout.write(fix_line(fix))
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """``import-jekyll``: convert one Jekyll post."""
+    from .importer import import_jekyll
+
+    for warning in import_jekyll(args.src, args.dest):
+        sys.stderr.write(f"warning: {warning}\n")
+    sys.stdout.write(f"wrote {args.dest}\n")
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "fix": cmd_fix, "update": cmd_update, "list": cmd_list,
+            "import-jekyll": cmd_import}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (also used by ``python -m snippet_runner``)."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as err:
+        sys.stderr.write(f"snippet-runner: error: {err}\n")
+        return EXIT_USAGE
+    except SnippetRunnerError as err:
+        sys.stderr.write(f"snippet-runner: could not run: {err}\n")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        sys.stderr.write("snippet-runner: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

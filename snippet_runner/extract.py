@@ -1,0 +1,227 @@
+"""Markdown text → `Snippet`s, with exact lines and character spans.
+
+markdown-it-py finds the fences (lists, block quotes, tildes, longer backtick runs are its job);
+this module maps each fence back onto the original text — read with ``newline=""``, so CRLF and
+a BOM are characters of the text — and splits its body into commands and expected output.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from .errors import ConfigError
+from .model import Command, Location, Snippet, Span
+from .options import has_file_option, parse_options, split_info
+
+SHELL_LANGS = frozenset({"bash", "console", "sh", "shell", "shell-session"})
+"""Fence languages whose blocks are verified unless skipped."""
+
+PROMPT = "$ "
+"""What starts a command line."""
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # the same line breaks markdown-it recognises
+_FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One physical line of the text."""
+
+    number: int
+    """1-based line number."""
+    start: int
+    """Offset of its first character."""
+    end: int
+    """Offset of its line break (or of the end of the text)."""
+    next: int
+    """Offset just after its line break."""
+    text: str
+    """Its characters without the line break."""
+
+
+def split_lines(text: str) -> list[SourceLine]:
+    """Every line of ``text`` with offsets; a final line without a break counts if non-empty."""
+    lines: list[SourceLine] = []
+    pos = 0
+    for match in _NEWLINE.finditer(text):
+        lines.append(SourceLine(len(lines) + 1, pos, match.start(), match.end(),
+                                text[pos:match.start()]))
+        pos = match.end()
+    if pos < len(text):
+        lines.append(SourceLine(len(lines) + 1, pos, len(text), len(text), text[pos:]))
+    return lines
+
+
+def _markdown_source(lines: list[SourceLine]) -> str:
+    """The text markdown-it should see: BOM dropped, YAML front matter blanked (lines kept)."""
+    texts = [line.text for line in lines]
+    if texts and texts[0].startswith("\ufeff"):
+        texts[0] = texts[0][1:]
+    if texts and texts[0].rstrip() == "---":
+        for i in range(1, len(texts)):
+            if _FRONT_MATTER_END.match(texts[i]):
+                for j in range(i + 1):
+                    texts[j] = ""
+                break
+    return "\n".join(texts) + "\n"
+
+
+@dataclass(frozen=True)
+class _BodyLine:
+    """A content line of a fence, its prefix (indentation, ``> ``) removed."""
+
+    source: SourceLine
+    content_start: int
+    """Offset where the content starts (after the prefix)."""
+    text: str
+    """The content."""
+
+    @property
+    def prefix(self) -> str:
+        return self.source.text[: self.content_start - self.source.start]
+
+
+def _body_lines(lines: list[SourceLine], first: int, contents: list[str],
+                fence_indent: int) -> list[_BodyLine]:
+    """Pair markdown-it's de-indented content lines with their source lines."""
+    body: list[_BodyLine] = []
+    for i, content in enumerate(contents):
+        source = lines[first + i]
+        if source.text.endswith(content):
+            cut = len(source.text) - len(content)
+        else:  # tabs expanded by the tokenizer: strip the fence's indentation ourselves
+            raw = source.text
+            cut = len(raw) - len(raw.lstrip(" \t"))
+            cut = min(cut, fence_indent)
+            content = raw[cut:]
+        body.append(_BodyLine(source, source.start + cut, content))
+    return body
+
+
+def extract(text: str, path: Path) -> list[Snippet]:
+    """All snippets of a page, in order. ConfigError (file:line) on a malformed block."""
+    lines = split_lines(text)
+    tokens = MarkdownIt("commonmark").parse(_markdown_source(lines))
+    snippets: list[Snippet] = []
+    for token in tokens:
+        if token.type != "fence" or token.map is None:
+            continue
+        info = token.info
+        lang = info.strip().split(" ", 1)[0].lower()
+        if lang not in SHELL_LANGS and not has_file_option(info):
+            continue
+        snippet = _snippet(lines, token.map[0], token.map[1], token.markup, info, token.content,
+                           path, len(snippets))
+        snippets.append(snippet)
+    return snippets
+
+
+def _is_closing(line: str, markup: str) -> bool:
+    stripped = line.strip(" \t")
+    if line.startswith(">"):
+        stripped = line.lstrip("> \t")
+    return (len(stripped) >= len(markup) and set(stripped) == {markup[0]})
+
+
+def _snippet(lines: list[SourceLine], start: int, stop: int, markup: str, info: str,
+             content: str, path: Path, index: int) -> Snippet:
+    """Build one snippet from a fence token's line range ``[start, stop)`` (0-based)."""
+    opening = lines[start]
+    closed = stop - 1 > start and _is_closing(lines[stop - 1].text, markup)
+    last = stop - 1
+    contents = content.split("\n")[:-1] if content else []
+    body_first = start + 1
+    body_end = (stop - 1) if closed else stop
+    contents = contents[: body_end - body_first]
+    fence_indent = len(opening.text) - len(opening.text.lstrip(" \t"))
+    body = _body_lines(lines, body_first, contents, fence_indent)
+    where = Location(path, opening.number)
+    parsed = split_info(info, path=path, line=opening.number)
+    options = parse_options(parsed, path=path, line=opening.number)
+    body_span = (Span(lines[body_first].start, lines[body_end - 1].next) if body
+                 else Span(opening.next, opening.next))
+    commands: tuple[Command, ...] = ()
+    comments: tuple[int, ...] = ()
+    script: str | None = None
+    body_text = "".join(b.text + "\n" for b in body)
+    if options.file is None:
+        if any(b.text.startswith(PROMPT) for b in body):
+            commands, comments = _transcript(body, path)
+        elif body_text.strip():
+            script = body_text
+    return Snippet(
+        location=where,
+        end_line=lines[last].number,
+        span=Span(opening.start, lines[last].end),
+        body_span=body_span,
+        lang=parsed.lang,
+        info=parsed.rest,
+        options=options,
+        commands=commands,
+        script=script,
+        index=index,
+        body=body_text,
+        comment_lines=comments,
+    )
+
+
+def _transcript(body: list[_BodyLine], path: Path) -> tuple[tuple[Command, ...], tuple[int, ...]]:
+    """Split a block with ``$ `` lines into commands, expected output and comments.
+
+    ``#`` lines at the start of the block and ``#`` lines directly before a ``$ `` line are
+    comments; every other line after a command, up to the next command, is its output.
+    """
+    is_prompt = [b.text.startswith(PROMPT) for b in body]
+    comment = [False] * len(body)
+    for i in range(len(body) - 1, -1, -1):
+        following_prompt = i + 1 < len(body) and (is_prompt[i + 1] or comment[i + 1])
+        if body[i].text.startswith("#") and (following_prompt or not any(is_prompt[:i])):
+            comment[i] = True
+    commands: list[Command] = []
+    i = 0
+    while i < len(body):
+        if comment[i] or (not is_prompt[i] and not body[i].text.strip() and not commands):
+            i += 1
+            continue
+        if not is_prompt[i]:
+            raise ConfigError(
+                "this line comes before the block's first `$ ` command, so it is neither a "
+                "command nor its output; start it with `# ` to make it a comment, or mark the "
+                'block skip="reason".', path=path, line=body[i].source.number)
+        i = _command(body, is_prompt, comment, i, path, commands)
+    return tuple(commands), tuple(b.source.number for b, c in zip(body, comment, strict=True) if c)
+
+
+def _command(body: list[_BodyLine], is_prompt: list[bool], comment: list[bool], i: int,
+             path: Path, out: list[Command]) -> int:
+    """Read the command starting at body line ``i`` into ``out``; return the next line index."""
+    first = body[i]
+    start = first.content_start + len(PROMPT)
+    parts = [first.text[len(PROMPT):]]
+    j = i
+    while parts[-1].endswith("\\") and j + 1 < len(body):
+        j += 1
+        parts.append(body[j].text)
+    end = body[j].source.end
+    k = j + 1
+    expected: list[str] = []
+    while k < len(body) and not is_prompt[k] and not comment[k]:
+        expected.append(body[k].text)
+        k += 1
+    after_command = body[j].source.next
+    expected_span = (Span(body[j + 1].source.start, body[k - 1].source.next) if expected
+                     else Span(after_command, after_command))
+    out.append(Command(
+        text="\n".join(parts),
+        location=Location(path, first.source.number),
+        span=Span(start, end),
+        expected=tuple(expected),
+        expected_span=expected_span,
+        indent=first.prefix,
+    ))
+    return k
+

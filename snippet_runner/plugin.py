@@ -1,0 +1,262 @@
+"""The MkDocs plugin ``snippet-runner``: a thin shell over `snippet_runner.api`.
+
+Per build: ``on_files`` loads every Markdown page (extract, options, typo fixes), logs each safe
+fix, and verifies the pages with blocks — all at once, pages in parallel, results the cache
+already holds reused (see `snippet_runner.cache`) — so every page is proven before any renders.
+Any mismatch, timeout or error prints ``path:line`` and its diff for each failure, then raises
+``PluginError``, which fails the build with or without ``--strict``. ``on_page_markdown`` and
+``on_page_content`` then show each block as `snippet_runner.render` draws it.
+
+``SNIPPET_RUNNER=false`` (or ``enabled: false``) builds without verifying: blocks are still drawn
+(hidden setup blocks still vanish) with a "not verified in this build" mark.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+
+from . import api
+from .api import Page, PageReport, RunConfig
+from .cache import ResultCache, verify_cached
+from .errors import SnippetRunnerError
+from .model import FixSafety, Location, Outcome, Status
+from .render import Labels, PlaceholderMap, labels_for, rewrite_markdown
+
+log = logging.getLogger("mkdocs.plugins.snippet_runner")
+
+ENV_SWITCH = "SNIPPET_RUNNER"
+"""Environment variable that switches verification on (``true``) or off (``false``)."""
+
+_FALSE = {"0", "false", "no", "off"}
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class SnippetRunnerConfig(base.Config):  # type: ignore[no-untyped-call]
+    """The plugin's options in ``mkdocs.yml``."""
+
+    enabled = c.Type(bool, default=True)
+    """Verify snippets during the build. The environment variable ``SNIPPET_RUNNER``
+    (``true``/``false``) overrides it."""
+    jobs = c.Optional(c.Type(int))
+    """How many pages run at once, each in its own sandbox; default: the number of CPUs."""
+    backend = c.Choice(("sandbox", "local"), default="sandbox")
+    """``sandbox``: a private namespaced dockerd (needs root); ``local``: host bash, no docker."""
+    command_timeout = c.Type((int, float), default=60)
+    """Default per-command limit in seconds; a block's ``timeout="…"`` overrides it."""
+    page_timeout = c.Type((int, float), default=600)
+    """Limit in seconds for one whole page."""
+    cache_dir = c.Type(str, default=".cache/snippet-runner")
+    """Where fixture images, sandbox data and the result cache live (relative to mkdocs.yml)."""
+    fixtures_dir = c.Optional(c.Type(str))
+    """Directory of ``<image-name>/Dockerfile`` fixture images (relative to mkdocs.yml)."""
+
+
+@dataclass
+class _PageState:
+    """What the plugin knows about one Markdown file during a build."""
+
+    page: Page
+    """The loaded page."""
+    report: PageReport | None = None
+    """Its verification, None when not verified in this build."""
+
+
+class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-untyped-call]
+    """Verify every shell block before the pages render; show what was proven."""
+
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self._pages: dict[str, _PageState] = {}
+        self._placeholders: dict[str, PlaceholderMap] = {}
+        self._labels: Labels = labels_for("en")
+        self._run_config = RunConfig()
+        self._enabled = True
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def on_config(self, config: Any) -> Any:
+        """Resolve options against mkdocs.yml's directory and the ``SNIPPET_RUNNER`` switch."""
+        self._enabled = _switch(os.environ.get(ENV_SWITCH), default=self.config.enabled)
+        root = Path(config.config_file_path or ".").resolve().parent
+        fixtures = self.config.fixtures_dir
+        self._run_config = RunConfig(
+            backend=self.config.backend,
+            jobs=self.config.jobs or os.cpu_count() or 1,
+            command_timeout=float(self.config.command_timeout),
+            page_timeout=float(self.config.page_timeout),
+            cache_dir=root / self.config.cache_dir,
+            fixtures_dir=None if fixtures is None else root / fixtures,
+        )
+        theme = config.theme
+        self._labels = labels_for(theme.get("language") if theme is not None else None)
+        return config
+
+    # -- verification, once per build ------------------------------------------------------
+
+    def on_files(self, files: Any, config: Any) -> Any:
+        """Load every page, log its typo fixes, and verify those with blocks."""
+        self._pages = {}
+        self._placeholders = {}
+        try:
+            for file in files.documentation_pages():
+                if file.abs_src_path and file.src_uri.endswith(".md"):
+                    page = api.load_page(_display_path(file.abs_src_path))
+                    if page.snippets:
+                        self._pages[file.abs_src_path] = _PageState(page)
+                        _log_fixes(page)
+            if self._enabled:
+                self._verify()
+            else:
+                log.info("snippet-runner: %s=false, snippets are not verified", ENV_SWITCH)
+        except SnippetRunnerError as err:
+            raise PluginError(f"snippet-runner: {err}") from None
+        return files
+
+    def _verify(self) -> None:
+        states = list(self._pages.values())
+        cache = ResultCache(self._run_config.cache_dir / "results")
+        run = verify_cached(
+            [s.page for s in states],
+            self._run_config,
+            cache,
+            lambda pages, cfg: api.verify_pages(pages, cfg, progress=_log_page),
+        )
+        for state, report in zip(states, run.reports, strict=True):
+            state.report = report
+        _log_summary(run.ran, run.cached, run.reports)
+        failures = _report_failures(run.reports)
+        if failures:
+            raise PluginError(
+                f"snippet-runner: {failures} snippet check(s) failed (each is shown above "
+                "as path:line with its diff); the site was not built."
+            )
+
+    # -- rendering -------------------------------------------------------------------------
+
+    @event_priority(50)  # before other plugins touch the Markdown: block lines must still match
+    def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
+        """Swap each block for a placeholder of its rendered form."""
+        state = self._pages.get(page.file.abs_src_path or "")
+        if state is None:
+            return markdown
+        placeholders = PlaceholderMap()
+        try:
+            new = rewrite_markdown(
+                markdown,
+                state.page,
+                state.report,
+                self._labels,
+                placeholders,
+                apply_safe_fixes=self._run_config.apply_safe_fixes,
+            )
+        except ValueError as err:
+            raise PluginError(f"snippet-runner: {state.page.path}: {err}") from None
+        self._placeholders[page.file.src_uri] = placeholders
+        return new
+
+    def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+        """Put the rendered blocks where their placeholders ended up."""
+        placeholders = self._placeholders.get(page.file.src_uri)
+        return html if placeholders is None else placeholders.insert(html)
+
+
+def _switch(value: str | None, *, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    word = value.strip().lower()
+    if word in _FALSE:
+        return False
+    if word in _TRUE:
+        return True
+    raise PluginError(f"snippet-runner: {ENV_SWITCH}={value!r} must be true or false")
+
+
+def _display_path(abs_path: str) -> Path:
+    """The file as messages name it: relative to the working directory when inside it."""
+    rel = os.path.relpath(abs_path)
+    return Path(abs_path if rel.startswith("..") else rel)
+
+
+def _log_fixes(page: Page) -> None:
+    for fix in page.fixes:
+        if fix.safety is FixSafety.SAFE:
+            log.info(
+                "snippet-runner: %s: fixed %r → %r (%s)",
+                fix.location,
+                fix.original,
+                fix.replacement,
+                fix.message,
+            )
+
+
+def _log_page(report: PageReport) -> None:
+    counts: dict[str, int] = {}
+    for outcome in report.outcomes:
+        counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    log.info("snippet-runner: ran %s: %s", report.page.path, summary or "nothing to run")
+
+
+def _log_summary(
+    ran: tuple[Path, ...], cached: tuple[Path, ...], reports: tuple[PageReport, ...]
+) -> None:
+    commands = sum(1 for r in reports for o in r.outcomes if o.status is Status.PASSED)
+    skipped = sum(1 for r in reports for o in r.outcomes if o.status is Status.SKIPPED)
+    if not ran:
+        log.info(
+            "snippet-runner: nothing changed, no snippet ran and no sandbox started "
+            "(%d page(s) from cache: %d passed, %d skipped)",
+            len(cached),
+            commands,
+            skipped,
+        )
+    else:
+        log.info(
+            "snippet-runner: %d page(s) verified in a sandbox, %d from cache: "
+            "%d passed, %d skipped",
+            len(ran),
+            len(cached),
+            commands,
+            skipped,
+        )
+
+
+def _report_failures(reports: tuple[PageReport, ...]) -> int:
+    count = 0
+    for report in reports:
+        for outcome in report.outcomes:
+            if outcome.status in (Status.PASSED, Status.SKIPPED):
+                continue
+            count += 1
+            log.error("%s\n%s", _failure_heading(outcome), outcome.diff.rstrip("\n"))
+    return count
+
+
+def _failure_heading(outcome: Outcome) -> str:
+    """``path:line: what`` — the line of the first expected-output line the diff removes, when
+    there is one (that is the line to edit), else the line of the command or block."""
+    command = outcome.command
+    if command is None:
+        return f"{outcome.snippet.location}: {outcome.status.value}"
+    removed = [
+        line[1:] for line in outcome.diff.splitlines() if line[:1] == "-" and line[:3] != "---"
+    ]
+    expected = [line.rstrip() for line in command.expected]
+    if removed and removed[0] in expected:
+        first_output_line = command.location.line + command.text.count("\n") + 1
+        where = Location(command.location.path, first_output_line + expected.index(removed[0]))
+        return (
+            f"{where}: {outcome.status.value}: the output differs from this line "
+            f"(command at line {command.location.line})"
+        )
+    return f"{command.location}: {outcome.status.value}"

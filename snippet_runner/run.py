@@ -1,0 +1,157 @@
+"""Verify one page's snippets, in order, inside one sandbox.
+
+A page is one story: its blocks run in page order, each in the shell named by its ``session``
+option (``main`` unless set), so a container started in block 2 exists in block 3. ``file=``
+blocks are written into the sandbox, ``hide`` blocks run like any other (the page just doesn't
+show them), skipped blocks become SKIPPED outcomes. A command that times out is killed by the
+session and reported at its line; the page goes on. Once the page's own time limit is spent,
+or the sandbox itself fails, the remaining commands are reported, not run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .backend import Sandbox, Session
+from .compare import compare
+from .errors import SnippetRunnerError
+from .fixes import fixed_command_text, fixes_in
+from .model import Command, Fix, FixSafety, Outcome, RunResult, Snippet, Status
+
+
+@dataclass
+class PageRun:
+    """State of one page's run: its sessions and its deadline."""
+
+    sandbox: Sandbox
+    """Where the page runs."""
+    text: str
+    """The page's source text (for applying fixes to commands)."""
+    fixes: tuple[Fix, ...]
+    """The page's fixes; the safe ones are applied to commands when ``apply_fixes``."""
+    command_timeout: float
+    """Default per-command limit."""
+    deadline: float
+    """``time.monotonic()`` value after which nothing more runs."""
+    page_timeout: float
+    """The page's limit in seconds (for messages)."""
+    apply_fixes: bool = True
+    """Run commands with safe fixes applied."""
+    sessions: dict[str, Session] = field(default_factory=dict)
+    """Open shells by ``session`` name."""
+    broken: str | None = None
+    """Why the sandbox can no longer be used, once it failed."""
+
+    def session(self, name: str) -> Session:
+        """The shell called ``name``, opened on first use."""
+        if name not in self.sessions:
+            self.sessions[name] = self.sandbox.open_session()
+        return self.sessions[name]
+
+    def limit(self, snippet: Snippet) -> float:
+        """Seconds the next command may take."""
+        wanted = snippet.options.timeout or self.command_timeout
+        return max(0.0, min(wanted, self.deadline - time.monotonic()))
+
+
+def run_page(sandbox: Sandbox, snippets: tuple[Snippet, ...], text: str, fixes: tuple[Fix, ...],
+             *, command_timeout: float, page_timeout: float,
+             apply_fixes: bool = True) -> list[Outcome]:
+    """Run every snippet of a page and judge each command; never raises for a failure."""
+    state = PageRun(sandbox, text, fixes, command_timeout, time.monotonic() + page_timeout,
+                    page_timeout, apply_fixes)
+    outcomes: list[Outcome] = []
+    for snippet in snippets:
+        outcomes.extend(_run_snippet(state, snippet))
+    return outcomes
+
+
+def _not_run(state: PageRun, snippet: Snippet, command: Command | None) -> Outcome | None:
+    """An outcome for a command that must not run any more, or None when it may."""
+    if state.broken is not None:
+        return Outcome(snippet, command, Status.ERROR,
+                       diff=f"not run: the sandbox failed earlier ({state.broken})")
+    if time.monotonic() >= state.deadline:
+        return Outcome(snippet, command, Status.TIMEOUT,
+                       diff=f"not run: the page's time limit of {state.page_timeout:g} s was "
+                            "used up by earlier commands")
+    return None
+
+
+def _run_snippet(state: PageRun, snippet: Snippet) -> list[Outcome]:
+    if snippet.options.skip is not None:
+        return [Outcome(snippet, None, Status.SKIPPED, diff=f"skipped: {snippet.options.skip}")]
+    if snippet.options.file is not None:
+        return [_put_file(state, snippet)]
+    if snippet.script is not None:
+        return [_run_script(state, snippet)]
+    outcomes: list[Outcome] = []
+    for command in snippet.commands:
+        last = command == snippet.commands[-1]
+        outcomes.append(_run_command(state, snippet, command, last))
+    return outcomes
+
+
+def _put_file(state: PageRun, snippet: Snippet) -> Outcome:
+    stopped = _not_run(state, snippet, None)
+    if stopped:
+        return stopped
+    assert snippet.options.file is not None
+    try:
+        state.sandbox.put_file(snippet.options.file, snippet.body.encode("utf-8"))
+    except SnippetRunnerError as err:
+        return Outcome(snippet, None, Status.ERROR, diff=f"could not write "
+                       f"{snippet.options.file} into the sandbox: {err}")
+    return Outcome(snippet, None, Status.PASSED)
+
+
+def _execute(state: PageRun, snippet: Snippet, text: str, stdin: str | None,
+             command: Command | None) -> RunResult | Outcome:
+    """Run ``text`` in the snippet's session: a RunResult, or an Outcome when it could not."""
+    stopped = _not_run(state, snippet, command)
+    if stopped:
+        return stopped
+    timeout = state.limit(snippet)
+    try:
+        return state.session(snippet.options.session).run(text, timeout=timeout, stdin=stdin)
+    except SnippetRunnerError as err:
+        state.broken = str(err)
+        return Outcome(snippet, command, Status.ERROR, diff=f"could not run: {err}")
+
+
+def _run_script(state: PageRun, snippet: Snippet) -> Outcome:
+    assert snippet.script is not None
+    ran = _execute(state, snippet, snippet.script.rstrip("\n"), snippet.options.stdin, None)
+    if isinstance(ran, Outcome):
+        return ran
+    if ran.timed_out:
+        return Outcome(snippet, None, Status.TIMEOUT, ran, diff=_timeout_message(state, snippet))
+    if ran.exit_code != snippet.options.exit:
+        return Outcome(snippet, None, Status.FAILED, ran,
+                       diff=f"the script ended with exit status {ran.exit_code}, expected "
+                            f"{snippet.options.exit}; its output:\n{ran.output}")
+    return Outcome(snippet, None, Status.PASSED, ran)
+
+
+def _run_command(state: PageRun, snippet: Snippet, command: Command, last: bool) -> Outcome:
+    applied = tuple(f for f in fixes_in(state.fixes, command.span)
+                    if f.safety is FixSafety.SAFE) if state.apply_fixes else ()
+    text = fixed_command_text(state.text, command, applied)
+    stdin = snippet.options.stdin if last else None
+    ran = _execute(state, snippet, text, stdin, command)
+    if isinstance(ran, Outcome):
+        return ran
+    if ran.timed_out:
+        return Outcome(snippet, command, Status.TIMEOUT, ran,
+                       diff=_timeout_message(state, snippet), fixes=applied)
+    verdict = compare(command.expected, ran.output, ran.exit_code,
+                      default_exit=snippet.options.exit if last else 0)
+    status = Status.PASSED if verdict.matched else Status.FAILED
+    return Outcome(snippet, command, status, ran, diff=verdict.diff, fixes=applied)
+
+
+def _timeout_message(state: PageRun, snippet: Snippet) -> str:
+    limit = snippet.options.timeout or state.command_timeout
+    return (f"timed out after {limit:g} s and was killed; raise the limit with "
+            f'timeout="seconds" on the block if it needs longer')

@@ -1,0 +1,740 @@
+"""The sandbox: a private dockerd in its own mount, network, PID, UTS and IPC namespaces.
+
+Layout under ``<cache_dir>`` (``RunConfig.cache_dir``):
+
+    sandboxes/<owner-pid>-<hex>/   one running sandbox (owner.json, init.pid, dockerd.log,
+                                   sock/ with daemon.json and the socket, data/ = data root)
+    fixtures/<key>/<name>.tar      ``docker save`` of each fixture image; <key> hashes every
+                                   build context, so editing a Dockerfile rebuilds
+
+A sandbox is started with ``unshare ... sandbox_init.sh``: the script builds a private root and
+execs ``tini -- dockerd``; pages' shells join it with ``nsenter``. Teardown is one SIGKILL to the
+namespace's PID 1 (the kernel ends dockerd, containerd, shims and containers, and drops every
+mount), then the cgroup directories dockerd created (``/snippet-runner-<id>`` in every cgroup v1
+controller) and the sandbox directory are removed. `sweep` does the same for sandboxes whose
+owning process is gone (a SIGKILLed run) and runs before every new start.
+
+The sandbox never pulls: dockerd's proxy points at a closed port, and a command that needs a
+missing image raises `MissingImageError` naming the image and how to add it as a fixture.
+
+Honest limit: namespaces keep tutorial commands from touching the host by accident; root code
+that wants out of them gets out. This is not a security boundary.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import docker
+import docker.errors
+
+from .api import RunConfig
+from .backend import Sandbox
+from .backends import LocalSandbox, warn
+from .errors import ConfigError, SandboxError
+from .model import RunResult
+from .session import PtySession
+
+INIT_SCRIPT = Path(__file__).with_name("sandbox_init.sh")
+BUILTIN_FIXTURES = Path(__file__).with_name("fixtures")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_PREFIX = "snippet-runner-"
+"""dockerd's ``--cgroup-parent`` is ``/snippet-runner-<sandbox id>`` in every controller."""
+API_VERSION = "1.41"
+"""dockerd 20.10's API; pinned so the SDK needn't ask first."""
+START_TIMEOUT = 60.0
+STATIC_BINARIES = {"busybox": "/bin/busybox", "bash": "/usr/bin/bash-static"}
+"""Files copied into the ``test`` fixture's build context (Debian busybox-static, bash-static)."""
+FIXTURE_HINT = (
+    "No registry is used: every image a page needs must be a fixture. Add a directory "
+    "'{name}/' with a Dockerfile to the fixtures directory (the plugin's fixtures_dir, e.g. "
+    "docs/_fixtures/{name}/Dockerfile; start it FROM test:latest or FROM scratch) and it will "
+    "be built offline as {name}:latest and loaded into every sandbox."
+)
+
+
+class MissingImageError(SandboxError):
+    """A command needed an image that is not a fixture (the sandbox never pulls)."""
+
+
+# -- processes and cgroups -------------------------------------------------------------------
+
+
+def _start_time(pid: int) -> int | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), None if it doesn't exist;
+    stored with every pid so that a recycled pid is never mistaken for ours."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int, start: int | None) -> bool:
+    return start is not None and _start_time(pid) == start
+
+
+def _kill_and_wait(pid: int, start: int | None, timeout: float = 10.0) -> None:
+    """SIGKILL ``pid`` if it is still the process we started, and wait until it is gone."""
+    if not _alive(pid, start):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while _alive(pid, start) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _cgroup_dirs(name: str) -> list[Path]:
+    """``name`` in every mounted cgroup hierarchy (v1 has one directory per controller)."""
+    found = []
+    with contextlib.suppress(OSError):
+        for controller in CGROUP_ROOT.iterdir():
+            path = controller / name
+            if path.is_dir() and not controller.is_symlink():
+                found.append(path)
+    return found
+
+
+def _remove_cgroup(path: Path, timeout: float = 5.0) -> None:
+    """rmdir a cgroup bottom-up; retries while dying tasks still hold it (EBUSY)."""
+    deadline = time.monotonic() + timeout
+    for sub in sorted((p for p, _, _ in os.walk(path)), key=len, reverse=True):
+        while True:
+            try:
+                os.rmdir(sub)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EBUSY, errno.ENOTEMPTY) or time.monotonic() > deadline:
+                    raise SandboxError(f"could not remove cgroup {sub}: {exc}") from exc
+                time.sleep(0.02)
+
+
+def _remove_cgroups(sandbox_id: str) -> None:
+    for path in _cgroup_dirs(CGROUP_PREFIX + sandbox_id):
+        _remove_cgroup(path)
+
+
+def _fs_type(path: Path) -> str:
+    """File system type of the mount holding ``path`` (from /proc/self/mountinfo)."""
+    target = str(path.resolve())
+    best, fstype = "", "unknown"
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            mount_point = left.split()[4].replace("\\040", " ")
+            inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+            if inside and len(mount_point) >= len(best):
+                best, fstype = mount_point, right.split()[0]
+    return fstype
+
+
+def sweep(cache_dir: Path) -> list[str]:
+    """Remove what dead runs left: sandboxes whose owner is gone, and stray cgroup
+    directories named after a dead owner pid. Returns the ids removed."""
+    removed = []
+    root = cache_dir.resolve() / "sandboxes"
+    if root.is_dir():
+        for entry in sorted(root.iterdir()):
+            record = _read_json(entry / "owner.json")
+            owner = record.get("pid")
+            if isinstance(owner, int) and _alive(owner, record.get("start")):
+                continue
+            init = _read_json(entry / "init.json")
+            if isinstance(init.get("pid"), int):
+                _kill_and_wait(init["pid"], init.get("start"))
+            _remove_cgroups(entry.name)
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    # Cgroups of a run whose cache_dir was elsewhere: the owner pid is part of the name.
+    with contextlib.suppress(OSError):
+        for controller in CGROUP_ROOT.iterdir():
+            for path in controller.glob(CGROUP_PREFIX + "*"):
+                owner_text = path.name[len(CGROUP_PREFIX):].split("-", 1)[0]
+                if owner_text.isdigit() and not Path(f"/proc/{owner_text}").exists():
+                    _remove_cgroup(path)
+    return removed
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# -- teardown on every exit path --------------------------------------------------------------
+
+_LIVE: weakref.WeakSet[NamespaceSandbox] = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
+_HANDLERS_INSTALLED = False
+
+
+def close_all() -> None:
+    """Tear down every sandbox of this process (atexit, SIGINT, SIGTERM)."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for sandbox in live:
+        sandbox.close()
+
+
+def _install_handlers() -> None:
+    """atexit plus SIGINT/SIGTERM handlers that tear down, then do what was done before."""
+    global _HANDLERS_INSTALLED
+    if _HANDLERS_INSTALLED:
+        return
+    _HANDLERS_INSTALLED = True
+    atexit.register(close_all)
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread; atexit still runs
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+
+        def handler(num: int, frame: FrameType | None, previous: Any = previous) -> None:
+            close_all()
+            if callable(previous):
+                previous(num, frame)
+            elif previous == signal.SIG_IGN:
+                return
+            elif num == signal.SIGINT:
+                raise KeyboardInterrupt
+            else:
+                signal.signal(num, signal.SIG_DFL)
+                os.kill(os.getpid(), num)
+
+        signal.signal(signum, handler)
+
+
+# -- fixture images ---------------------------------------------------------------------------
+
+_IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """One image built from a directory with a Dockerfile."""
+
+    name: str
+    """Repository name; the image is ``<name>:latest``."""
+    context: Path
+    """The build context (the directory holding the Dockerfile)."""
+    extra: tuple[tuple[str, str], ...] = ()
+    """(file name in the context, host file) copied in before building."""
+
+    @property
+    def tag(self) -> str:
+        return f"{self.name}:latest"
+
+
+def fixtures_for(config: RunConfig) -> list[Fixture]:
+    """``test`` first (authors' images may build FROM it), then the authors' images by name."""
+    found = [Fixture("test", BUILTIN_FIXTURES / "test", tuple(STATIC_BINARIES.items()))]
+    if config.fixtures_dir is not None:
+        root = Path(config.fixtures_dir)
+        if not root.is_dir():
+            raise ConfigError(f"the fixtures directory {root} does not exist", path=root)
+        for dockerfile in sorted(root.glob("*/Dockerfile")):
+            name = dockerfile.parent.name
+            if not _IMAGE_NAME.match(name):
+                raise ConfigError(
+                    f"fixture directory name {name!r} is not a valid image name "
+                    "(use lower-case letters, digits, '.', '_' and '-')", path=dockerfile,
+                )
+            if name == "test":
+                raise ConfigError("the fixture name 'test' is built in; choose another name",
+                                  path=dockerfile)
+            found.append(Fixture(name, dockerfile.parent))
+    return found
+
+
+def _context_files(fixture: Fixture) -> Iterator[tuple[str, Path]]:
+    for path in sorted(fixture.context.rglob("*")):
+        if path.is_file():
+            yield path.relative_to(fixture.context).as_posix(), path
+    for name, host in fixture.extra:
+        yield name, Path(host)
+
+
+def fixtures_key(fixtures: list[Fixture]) -> str:
+    """A hash of every byte that goes into the fixture images."""
+    digest = hashlib.sha256()
+    for fixture in fixtures:
+        digest.update(f"\0image {fixture.name}\0".encode())
+        for rel, path in _context_files(fixture):
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise SandboxError(
+                    f"cannot read {path} for fixture image {fixture.tag}: {exc} "
+                    "(the test image needs Debian's busybox-static and bash-static)"
+                ) from exc
+            digest.update(f"\0file {rel} {len(data)}\0".encode())
+            digest.update(data)
+    return digest.hexdigest()[:20]
+
+
+def ensure_fixtures(config: RunConfig) -> tuple[list[Fixture], Path]:
+    """Build and ``docker save`` the fixture images unless the cache has them; returns the
+    fixtures and the directory holding one tar per image."""
+    fixtures = fixtures_for(config)
+    base = config.cache_dir.resolve() / "fixtures"
+    base.mkdir(parents=True, exist_ok=True)
+    target = base / fixtures_key(fixtures)
+    with open(base / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the others wait and reuse its result
+        if (target / "done").exists():
+            return fixtures, target
+        builder = NamespaceSandbox.start(config, fixtures=None)
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=".build-", dir=base))
+            try:
+                for fixture in fixtures:
+                    _build(builder, fixture, staging)
+                (staging / "done").write_text("")
+                for old in base.iterdir():
+                    if old.is_dir() and old.name != staging.name and not old.name.startswith("."):
+                        shutil.rmtree(old, ignore_errors=True)
+                staging.rename(target)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        finally:
+            builder.close()
+    return fixtures, target
+
+
+def _build(builder: NamespaceSandbox, fixture: Fixture, out_dir: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix=f"snippet-runner-ctx-{os.getpid()}-") as tmp:
+        context = Path(tmp)
+        for rel, path in _context_files(fixture):
+            (context / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, context / rel)
+        try:
+            builder.client.images.build(
+                path=str(context), tag=fixture.tag, rm=True, forcerm=True, pull=False,
+            )
+        except docker.errors.BuildError as exc:
+            log = "".join(str(item.get("stream", item.get("error", ""))) for item in exc.build_log)
+            raise SandboxError(
+                f"building fixture image {fixture.tag} from {fixture.context / 'Dockerfile'} "
+                f"failed: {exc.msg}\n{log[-1500:]}"
+            ) from exc
+        except docker.errors.APIError as exc:
+            raise SandboxError(
+                f"building fixture image {fixture.tag} from {fixture.context / 'Dockerfile'} "
+                f"failed: {exc.explanation or exc}"
+            ) from exc
+    with open(out_dir / f"{fixture.name}.tar", "wb") as f:
+        for chunk in builder.client.api.get_image(fixture.tag):
+            f.write(chunk)
+
+
+# -- the sandbox ------------------------------------------------------------------------------
+
+
+class NamespaceSandbox:
+    """One private dockerd; implements `backend.Sandbox`. Create with `start`."""
+
+    def __init__(self, sandbox_id: str, directory: Path, proc: subprocess.Popen[bytes]):
+        self.id = sandbox_id
+        self.dir = directory
+        self._proc = proc
+        self._init_pid = 0
+        self._init_start: int | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self._sessions: list[SandboxSession] = []
+        self._put: set[str] = set()
+        self._snapshot: dict[str, set[str]] = {}
+        self._digests: dict[str, str] = {}
+        self._version = ""
+        self.client: Any = None
+        self.started_in = 0.0
+        """Seconds from launch until the daemon answered."""
+
+    @classmethod
+    def start(cls, config: RunConfig, fixtures: tuple[list[Fixture], Path] | None
+              ) -> NamespaceSandbox:
+        """Launch, wait until dockerd answers, load ``fixtures`` (images and their tars)."""
+        _install_handlers()
+        base = config.cache_dir.resolve() / "sandboxes"
+        base.mkdir(parents=True, exist_ok=True)
+        sandbox_id = f"{os.getpid()}-{secrets.token_hex(4)}"
+        directory = base / sandbox_id
+        (directory / "sock").mkdir(parents=True)
+        (directory / "data").mkdir()
+        (directory / "owner.json").write_text(
+            json.dumps({"pid": os.getpid(), "start": _start_time(os.getpid())})
+        )
+        # key.json would otherwise be written to /etc/docker (harmless in the overlay, but noisy).
+        (directory / "sock" / "daemon.json").write_text(json.dumps({
+            "deprecated-key-path": "/run/docker-key.json",
+            "log-level": "warn",
+            "storage-driver": "overlay2",
+        }))
+        data_mode = "tmpfs" if _fs_type(directory) in ("overlay", "overlayfs") else "disk"
+        t0 = time.monotonic()
+        with open(directory / "dockerd.log", "wb") as log:
+            proc = subprocess.Popen(
+                ["unshare", "--mount", "--net", "--pid", "--uts", "--ipc", "--fork",
+                 "bash", str(INIT_SCRIPT), str(directory), f"/{CGROUP_PREFIX}{sandbox_id}",
+                 data_mode],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # a terminal's Ctrl-C reaches us, and we tear down
+            )
+        sandbox = cls(sandbox_id, directory, proc)
+        with _LIVE_LOCK:
+            _LIVE.add(sandbox)
+        try:
+            sandbox._wait_ready(t0)
+            if fixtures is not None:
+                sandbox._load(*fixtures)
+            sandbox._take_snapshot()
+        except BaseException:
+            sandbox.close()
+            raise
+        return sandbox
+
+    def _log_tail(self) -> str:
+        try:
+            return (self.dir / "dockerd.log").read_text(errors="replace")[-1500:]
+        except OSError:
+            return ""
+
+    def _wait_ready(self, t0: float) -> None:
+        deadline = t0 + START_TIMEOUT
+        while not self._init_pid:
+            with contextlib.suppress(OSError, ValueError):
+                path = f"/proc/{self._proc.pid}/task/{self._proc.pid}/children"
+                children = Path(path).read_text().split()
+                if children:
+                    self._init_pid = int(children[0])
+                    self._init_start = _start_time(self._init_pid)
+                    (self.dir / "init.json").write_text(
+                        json.dumps({"pid": self._init_pid, "start": self._init_start})
+                    )
+            self._check_running(deadline)
+        socket = f"/proc/{self._init_pid}/root/sbx/docker.sock"  # short, whatever cache_dir is
+        while True:
+            if os.path.exists(socket):
+                with contextlib.suppress(Exception):
+                    client = docker.DockerClient(
+                        base_url=f"unix://{socket}", version=API_VERSION, timeout=120,
+                    )
+                    if client.ping():
+                        self.client = client
+                        break
+            self._check_running(deadline)
+            time.sleep(0.01)
+        self.started_in = time.monotonic() - t0
+        self._version = f"docker {self.client.version().get('Version', '?')}"
+
+    def _check_running(self, deadline: float) -> None:
+        if self._proc.poll() is not None:
+            raise SandboxError(
+                "the sandbox's dockerd exited while starting (this needs Linux, root and "
+                "Debian's docker.io, tini and util-linux). Its log ends:\n" + self._log_tail()
+            )
+        if time.monotonic() > deadline:
+            raise SandboxError(
+                f"the sandbox's dockerd did not answer within {START_TIMEOUT:.0f} s. "
+                "Its log ends:\n" + self._log_tail()
+            )
+        time.sleep(0.002)
+
+    def _load(self, fixtures: list[Fixture], tars: Path) -> None:
+        for fixture in fixtures:
+            with open(tars / f"{fixture.name}.tar", "rb") as f:
+                self.client.images.load(f)
+            self._digests[fixture.tag] = self.client.images.get(fixture.tag).id
+
+    def _take_snapshot(self) -> None:
+        c = self.client
+        self._snapshot = {
+            "containers": {x.id for x in c.containers.list(all=True)},
+            "networks": {x.id for x in c.networks.list()},
+            "volumes": {x.name for x in c.volumes.list()},
+            "images": {x.id for x in c.images.list(all=True)},
+            "tags": {t for x in c.images.list() for t in x.tags},
+        }
+
+    # -- the Sandbox protocol --------------------------------------------------------------
+
+    @property
+    def engine_version(self) -> str:
+        return self._version
+
+    @property
+    def fixture_digests(self) -> dict[str, str]:
+        return dict(self._digests)
+
+    @property
+    def init_pid(self) -> int:
+        """Host pid of the namespaces' PID 1 (tini)."""
+        return self._init_pid
+
+    def host_path(self, path: str) -> Path:
+        """Where the sandbox's absolute ``path`` is, seen from the host."""
+        if not path.startswith("/") or "/../" in f"{path}/":
+            raise ConfigError(f"sandbox file paths must be absolute without '..', got {path!r}")
+        return Path(f"/proc/{self._init_pid}/root{path}")
+
+    def open_session(self) -> SandboxSession:
+        if self._closed:
+            raise SandboxError("this sandbox was closed")
+        prefix = ["nsenter", "-t", str(self._init_pid), "-m", "-n", "-p", "-u", "-i", "--"]
+        session = SandboxSession(self, prefix)
+        with self._lock:
+            self._sessions.append(session)
+        return session
+
+    def put_file(self, path: str, content: bytes) -> None:
+        target = self.host_path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        self._put.add(path)
+
+    def reset(self) -> None:
+        """Close sessions; remove the containers, networks, volumes and images created since
+        the sandbox was ready, the files `put_file` wrote and everything in /tmp, /root,
+        /home and /var/tmp. Other files a page wrote (say, under /etc) stay until `close`."""
+        self._close_sessions()
+        c, snap = self.client, self._snapshot
+        try:
+            for container in c.containers.list(all=True):
+                if container.id not in snap["containers"]:
+                    container.remove(force=True, v=True)
+            for network in c.networks.list():
+                if network.id not in snap["networks"]:
+                    network.remove()
+            for volume in c.volumes.list():
+                if volume.name not in snap["volumes"]:
+                    volume.remove(force=True)
+            for image in c.images.list(all=True):
+                if image.id not in snap["images"]:
+                    with contextlib.suppress(docker.errors.NotFound):
+                        c.images.remove(image.id, force=True)
+                    continue
+                for tag in set(image.tags) - snap["tags"]:  # `docker tag test:latest mine`
+                    with contextlib.suppress(docker.errors.NotFound):
+                        c.images.remove(tag)
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"could not reset the sandbox: {exc}") from exc
+        for path in sorted(self._put, reverse=True):
+            with contextlib.suppress(OSError):
+                self.host_path(path).unlink()
+        self._put.clear()
+        for directory in ("/tmp", "/root", "/home", "/var/tmp"):
+            for child in self.host_path(directory).iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+
+    def kill_containers_since(self, started: float) -> None:
+        """Kill running containers created at or after ``started`` (a timed-out command's)."""
+        with contextlib.suppress(docker.errors.APIError):
+            for container in self.client.containers.list():
+                if _created(container.attrs.get("Created", "")) >= started - 1.0:
+                    with contextlib.suppress(docker.errors.APIError):
+                        container.kill()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._close_sessions()
+        with contextlib.suppress(Exception):
+            if self.client is not None:
+                self.client.close()
+        if self._init_pid:
+            _kill_and_wait(self._init_pid, self._init_start)
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=10)
+        try:
+            _remove_cgroups(self.id)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            with _LIVE_LOCK:
+                _LIVE.discard(self)
+
+    def _close_sessions(self) -> None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> NamespaceSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _created(stamp: str) -> float:
+    """Docker's RFC 3339 timestamp (nanoseconds) → epoch seconds; 0 if unparsable."""
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", stamp)
+    if not match:
+        return 0.0
+    fraction = (match.group(2) or ".0")[:7]
+    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
+    return datetime.fromisoformat(match.group(1) + fraction + zone).timestamp()
+
+
+_UNABLE = re.compile(r"Unable to find image '([^']+)' locally")
+_PULL = re.compile(r"proxyconnect tcp|pull access denied for ([^,\s]+)")
+
+
+class SandboxSession:
+    """A `PtySession` inside the sandbox: kills a timed-out command's containers, and turns
+    "needs an image from a registry" into `MissingImageError`."""
+
+    def __init__(self, sandbox: NamespaceSandbox, prefix: list[str]) -> None:
+        self._sandbox = sandbox
+        self._shell = PtySession(prefix, env={"HOME": "/root"},
+                                 on_timeout=sandbox.kill_containers_since,
+                                 ptmx=str(sandbox.host_path("/dev/pts/ptmx")))
+
+    def run(self, command: str, *, timeout: float, stdin: str | None = None) -> RunResult:
+        result = self._shell.run(command, timeout=timeout, stdin=stdin)
+        if result.exit_code not in (0, None):
+            _check_missing_image(command, result.output)
+        return result
+
+    def close(self) -> None:
+        self._shell.close()
+
+
+def _check_missing_image(command: str, output: str) -> None:
+    unable = _UNABLE.search(output)
+    pull = _PULL.search(output)
+    if not unable and not pull:
+        return
+    image = unable.group(1) if unable else (pull.group(1) if pull and pull.group(1) else "")
+    if not image:
+        words = command.split()
+        image = words[-1] if len(words) >= 3 and words[1] == "pull" else "<image>"
+    name = image.split("/")[-1].split(":")[0].split("@")[0]
+    raise MissingImageError(
+        f"`{command.strip()}` needs the image {image}, which is not a fixture. "
+        + FIXTURE_HINT.format(name=name)
+    )
+
+
+# -- backends ---------------------------------------------------------------------------------
+
+
+class SandboxBackend:
+    """Private namespaced dockerds; fixtures built once per process (and cached on disk)."""
+
+    name = "sandbox"
+
+    def __init__(self, config: RunConfig) -> None:
+        if os.geteuid() != 0:
+            raise SandboxError(
+                "the sandbox backend needs root (it creates namespaces and runs dockerd); "
+                "run as root, or choose the 'local' backend for snippets without docker."
+            )
+        self.config = config
+        self._fixtures: tuple[list[Fixture], Path] | None = None
+        self._lock = threading.Lock()
+        _install_handlers()  # here, usually on the main thread: workers cannot set handlers
+        sweep(config.cache_dir)
+
+    def start(self) -> NamespaceSandbox:
+        with self._lock:
+            if self._fixtures is None:
+                self._fixtures = ensure_fixtures(self.config)
+        return NamespaceSandbox.start(self.config, self._fixtures)
+
+
+class ExternalBackend:
+    """Pages run on the host against the daemon in ``DOCKER_HOST``: no isolation at all."""
+
+    name = "external"
+
+    def __init__(self, config: RunConfig) -> None:
+        host = os.environ.get("DOCKER_HOST")
+        if not host:
+            raise ConfigError(
+                "the 'external' backend uses the Docker daemon named by DOCKER_HOST, "
+                "which is not set."
+            )
+        self.host = host
+        warn(
+            f"the 'external' backend runs every snippet on THIS machine against {host}, "
+            "without any isolation: ports, files and containers are real. Reset removes only "
+            "the containers, networks and volumes created during a page."
+        )
+
+    def start(self) -> Sandbox:
+        return ExternalSandbox(self.host)
+
+
+class ExternalSandbox(LocalSandbox):
+    """`LocalSandbox` plus ``DOCKER_HOST`` and a reset of the page's Docker objects."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self._host = host
+        self.client: Any = docker.DockerClient(base_url=host, timeout=120)
+        self._version = f"docker {self.client.version().get('Version', '?')} (external)"
+        c = self.client
+        self._before = {
+            "containers": {x.id for x in c.containers.list(all=True)},
+            "networks": {x.id for x in c.networks.list()},
+            "volumes": {x.name for x in c.volumes.list()},
+        }
+
+    def open_session(self) -> PtySession:
+        session = PtySession(env={
+            "HOME": str(self.root / "home"), "SNIPPET_ROOT": str(self.root),
+            "DOCKER_HOST": self._host,
+        })
+        self._sessions.append(session)
+        return session
+
+    def reset(self) -> None:
+        super().reset()
+        c = self.client
+        for container in c.containers.list(all=True):
+            if container.id not in self._before["containers"]:
+                container.remove(force=True, v=True)
+        for network in c.networks.list():
+            if network.id not in self._before["networks"]:
+                network.remove()
+        for volume in c.volumes.list():
+            if volume.name not in self._before["volumes"]:
+                volume.remove(force=True)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.reset()
+        super().close()
+        self.client.close()

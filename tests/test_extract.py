@@ -1,0 +1,186 @@
+"""Markdown → Snippets: which fences count, how bodies split, and exact lines and spans."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from snippet_runner.errors import ConfigError
+from snippet_runner.extract import extract, split_lines
+from snippet_runner.model import Snippet
+
+P = Path("page.md")
+SEED = Path("/work/shared/seed/2021-09-13-post-docker-network.md")
+
+
+def one(text: str) -> Snippet:
+    snippets = extract(text, P)
+    assert len(snippets) == 1
+    return snippets[0]
+
+
+def at(text: str, start: int, end: int) -> str:
+    return text[start:end]
+
+
+@pytest.mark.parametrize("lang", ["bash", "console", "sh", "shell", "shell-session", "Console"])
+def test_verified_languages(lang: str) -> None:
+    assert one(f"```{lang}\n$ true\n```\n").commands[0].text == "true"
+
+
+@pytest.mark.parametrize("lang", ["python", "text", "", "yaml", "bash-not"])
+def test_other_languages_are_ignored(lang: str) -> None:
+    assert extract(f"```{lang}\n$ true\n```\n", P) == []
+
+
+def test_any_language_with_a_file_option_is_a_file_block() -> None:
+    snippet = one('```toml file="/etc/app.toml"\n[a]\nb = 1\n```\n')
+    assert snippet.options.file == "/etc/app.toml"
+    assert snippet.body == "[a]\nb = 1\n"
+    assert snippet.commands == () and snippet.script is None
+
+
+def test_transcript_commands_output_and_comments() -> None:
+    text = ("intro\n\n```console\n# shown, never run\n$ echo a\na\n\n# comment before b\n"
+            "$ echo b \\\n    c\nb c\n$ true\n```\n")
+    snippet = one(text)
+    assert snippet.location.line == 3 and snippet.end_line == 13
+    assert snippet.comment_lines == (4, 8)
+    first, second, third = snippet.commands
+    assert (first.text, first.location.line, first.expected) == ("echo a", 5, ("a", ""))
+    assert second.text == "echo b \\\n    c" and second.location.line == 9
+    assert second.expected == ("b c",)
+    assert at(text, *vars(second.span).values()) == "echo b \\\n    c"
+    assert third.expected == () and third.expected_span.start == third.expected_span.end
+    assert at(text, first.expected_span.start, first.expected_span.end) == "a\n\n"
+
+
+def test_hash_lines_inside_output_are_output() -> None:
+    snippet = one("```console\n$ cat conf\n# header\nkey=1\n```\n")
+    assert snippet.commands[0].expected == ("# header", "key=1")
+    assert snippet.comment_lines == ()
+
+
+def test_block_without_prompt_is_a_script() -> None:
+    snippet = one("```bash\nset -e\nX=1\necho $X\n```\n")
+    assert snippet.commands == ()
+    assert snippet.script == "set -e\nX=1\necho $X\n"
+
+
+def test_empty_block_is_neither() -> None:
+    snippet = one("```bash\n\n```\n")
+    assert snippet.commands == () and snippet.script is None
+
+
+def test_text_before_first_command_is_an_error_with_its_line() -> None:
+    with pytest.raises(ConfigError, match=r"^page\.md:3: .*before the block's first"):
+        extract("```console\n\noops\n$ true\n```\n", P)
+
+
+def test_bad_option_error_names_the_fence_line() -> None:
+    with pytest.raises(ConfigError, match=r"^page\.md:2: unknown fence option 'skipp'"):
+        extract('\n```bash skipp="x"\n$ true\n```\n', P)
+
+
+def test_fence_in_list_item_strips_indentation() -> None:
+    text = "* item\n\n  ```bash\n  $ echo hi\n  hi\n  ```\n"
+    command = one(text).commands[0]
+    assert command.text == "echo hi" and command.expected == ("hi",)
+    assert command.indent == "  "
+    assert at(text, command.span.start, command.span.end) == "echo hi"
+    assert at(text, command.expected_span.start, command.expected_span.end) == "  hi\n"
+
+
+def test_crlf_and_bom_keep_offsets_exact() -> None:
+    text = "\ufeff# 제목\r\n\r\n```console\r\n$ echo 안녕\r\n안녕\r\n```\r\n"
+    snippet = one(text)
+    command = snippet.commands[0]
+    assert snippet.location.line == 3 and command.location.line == 4
+    assert at(text, command.span.start, command.span.end) == "echo 안녕"
+    assert at(text, command.expected_span.start, command.expected_span.end) == "안녕\r\n"
+    whole = at(text, snippet.span.start, snippet.span.end)
+    assert whole == "```console\r\n$ echo 안녕\r\n안녕\r\n```"
+
+
+def test_tilde_and_longer_fences_and_unclosed_fence() -> None:
+    text = "~~~~bash\n$ echo '```'\n```\n~~~~\n\n```sh\n$ echo open\n"
+    first, second = extract(text, P)
+    assert first.commands[0].expected == ("```",)
+    assert second.end_line == 7 and second.commands[0].text == "echo open"
+
+
+def test_front_matter_is_not_markdown() -> None:
+    text = "---\ntitle: x\nnote: |\n  ```bash\n  $ no\n---\n\n```bash\n$ yes\n```\n"
+    assert [c.text for s in extract(text, P) for c in s.commands] == ["yes"]
+
+
+def test_blockquote_fence() -> None:
+    text = "> ```console\n> $ echo q\n> q\n> ```\n"
+    command = one(text).commands[0]
+    assert command.text == "echo q" and command.expected == ("q",)
+
+
+def test_seed_post_blocks_and_lines() -> None:
+    text = SEED.read_text(encoding="utf-8")
+    snippets = extract(text, SEED)
+    assert [s.location.line for s in snippets] == [30, 40, 57, 73]
+    assert [c.location.line for s in snippets for c in s.commands] == [31, 42, 58, 75]
+    assert snippets[1].comment_lines == (41,)
+
+
+# --- properties -------------------------------------------------------------------------------
+
+_PIECES = st.sampled_from([
+    "text", "* item", "", "   ", "$ echo hi", "$ a \\", "out", "# c", "```", "```bash",
+    "```console", '```bash skip="x"', "~~~sh", "```python", "  ```bash", "  $ ls", "  out",
+    "> ```bash", "> $ q", "    $ code", "안녕 $ x", "\t$ tab", "$", "$ ", "---", "```\u00a0bash",
+])
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    lines = draw(st.lists(st.one_of(_PIECES, st.text(max_size=12)), max_size=30))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    bom = draw(st.sampled_from(["", "\ufeff"]))
+    return bom + newline.join(lines) + draw(st.sampled_from(["", newline]))
+
+
+def _check_positions(text: str, snippets: list[Snippet]) -> None:
+    lines = split_lines(text)
+    for snippet in snippets:
+        fence = lines[snippet.location.line - 1]
+        assert snippet.span.start == fence.start
+        assert re.search(r"(`{3,}|~{3,})", fence.text)
+        for command in snippet.commands:
+            line = lines[command.location.line - 1]
+            assert line.start <= command.span.start - 2 and command.span.start <= line.end
+            assert text[command.span.start - 2:command.span.start] == "$ "
+            source = text[command.span.start:command.span.end]
+            assert source.split("\n")[0].split("\r")[0] == command.text.split("\n")[0]
+            got = text[command.expected_span.start:command.expected_span.end]
+            for expected, source_line in zip(command.expected, split_lines(got), strict=True):
+                assert source_line.text.endswith(expected)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_parser_never_crashes_and_locates_exactly(text: str) -> None:
+    try:
+        snippets = extract(text, P)
+    except ConfigError as err:
+        assert err.line is not None and 1 <= err.line <= len(split_lines(text))
+        return
+    _check_positions(text, snippets)
+
+
+@settings(max_examples=200)
+@given(st.text())
+def test_parser_survives_arbitrary_text(text: str) -> None:
+    try:
+        _check_positions(text, extract(text, P))
+    except ConfigError as err:
+        assert err.line is not None

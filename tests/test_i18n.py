@@ -1,0 +1,148 @@
+"""Two editions from one configuration each: language, page-exact alternates, 404, sitemap and
+search per language, and an English post whose shell blocks are the Korean ones, byte for byte
+(so the snippet-runner verifies them once)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from i18n_site import POST, ROOT, Site, built_site
+from markdown_it import MarkdownIt
+
+from snippet_runner import i18n
+from snippet_runner.errors import SnippetRunnerError
+
+DOCS = ROOT / "docs"
+SHELL = {"bash", "console", "sh", "shell", "shell-session"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return built_site(tmp_path_factory)
+
+
+def page(site: Site, lang: str, path: str) -> str:
+    sub = "" if lang == "ko" else f"{lang}/"
+    target = site.root / sub / path
+    return (target / "index.html" if target.is_dir() else target).read_text(encoding="utf-8")
+
+
+def head_alternates(html: str) -> dict[str, str]:
+    return dict(
+        (m.group(2), m.group(1))
+        for m in re.finditer(r'<link rel="alternate" href="([^"]*)" hreflang="([^"]+)">', html)
+    )
+
+
+def switcher(html: str) -> dict[str, str]:
+    return dict(
+        (m.group(2), m.group(1))
+        for m in re.finditer(r'<a href="([^"]*)" hreflang="([^"]+)"[^>]*md-select__link', html)
+    )
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_html_lang_is_the_editions(site: Site, lang: str) -> None:
+    for path in ["", POST, "404.html"]:
+        assert f'<html lang="{lang}"' in page(site, lang, path), path
+
+
+def test_post_alternates_point_at_the_same_post(site: Site) -> None:
+    ko_url, en_url = site.url + POST, site.url + "en/" + POST
+    for lang in ["ko", "en"]:
+        html = page(site, lang, POST)
+        assert head_alternates(html) == {"ko": ko_url, "en": en_url}
+        assert f'<link rel="canonical" href="{ko_url if lang == "ko" else en_url}">' in html
+    # The switcher stays relative, so the site works from any address.
+    assert switcher(page(site, "ko", POST)) == {"ko": f"../../{POST}", "en": f"../../en/{POST}"}
+    assert switcher(page(site, "en", POST)) == {"ko": f"../../../{POST}", "en": f"../../{POST}"}
+
+
+def test_each_edition_has_its_own_404(site: Site) -> None:
+    for lang, title in [("ko", "도커 노트"), ("en", "Docker notes")]:
+        html = page(site, lang, "404.html")
+        assert f"<title>{title}</title>" in html
+        assert switcher(html) == {"ko": "/", "en": "/en/"}
+
+
+@pytest.mark.parametrize(("lang", "prefix"), [("ko", ""), ("en", "en/")])
+def test_each_edition_has_its_own_sitemap(site: Site, lang: str, prefix: str) -> None:
+    tree = ET.parse(site.root / prefix / "sitemap.xml")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = {el.text for el in tree.getroot().iterfind("s:url/s:loc", ns)}
+    assert site.url + prefix + POST in locs
+    if lang == "ko":
+        assert not any(loc and "/en/" in loc for loc in locs), "the Korean sitemap lists English"
+
+
+def test_english_post_translates_prose_but_keeps_shell_blocks(site: Site) -> None:
+    def blocks(md: str) -> list[str]:
+        tokens = MarkdownIt("commonmark").parse(md)
+        return [t.info + "\n" + t.content for t in tokens
+                if t.type == "fence" and t.info.split()[0:1] and t.info.split()[0] in SHELL]
+
+    name = "posts/2021-09-13-post-docker-network.md"
+    ko = (DOCS / "ko" / name).read_text(encoding="utf-8")
+    en = (DOCS / "en" / name).read_text(encoding="utf-8")
+    assert blocks(en) == blocks(ko) != []
+    fences = [t.map for t in MarkdownIt("commonmark").parse(en) if t.type == "fence" and t.map]
+    prose = "\n".join(
+        line for i, line in enumerate(en.splitlines())
+        if not any(start <= i < end for start, end in fences)
+    )
+    assert not re.findall("[가-힣]+", prose), "untranslated Korean outside shell blocks"
+    html = page(site, "en", POST)
+    assert "bridge.en.svg" in html and "host.en.svg" in html and ".ko.svg" not in html
+    for svg in ["bridge.en.svg", "host.en.svg", "bridge.ko.svg", "host.ko.svg"]:
+        assert list(site.root.glob(f"**/assets/diagrams/{svg}")), svg
+
+
+def test_every_korean_page_has_an_english_edition() -> None:
+    ko = {p.relative_to(DOCS / "ko") for p in (DOCS / "ko").rglob("*.md")}
+    en = {p.relative_to(DOCS / "en") for p in (DOCS / "en").rglob("*.md")}
+    assert ko - en == set()
+
+
+def _config(tmp: Path, lang: str, alternate: list[dict[str, str]]) -> dict[str, object]:
+    return {
+        "theme": {"language": lang},
+        "extra": {"alternate": alternate},
+        "site_dir": str(tmp / "site" / ("" if lang == "ko" else lang)),
+        "docs_dir": str(tmp / "docs" / lang),
+        "site_url": "https://example.org/notes/",
+        "config_file_path": str(tmp / "mkdocs.yml"),
+    }
+
+
+def test_sub_edition_site_url_gets_its_path(tmp_path: Path) -> None:
+    alt = [{"lang": "ko", "link": "../"}, {"lang": "en", "link": "./"}]
+    config = i18n.on_config(_config(tmp_path, "en", alt))
+    assert config["site_url"] == "https://example.org/notes/en/"
+    assert i18n.on_config(config)["site_url"] == "https://example.org/notes/en/"  # idempotent
+    root = i18n.on_config(_config(tmp_path, "ko", [{"lang": "ko", "link": "./"}]))
+    assert root["site_url"] == "https://example.org/notes/"
+
+
+def test_untranslated_page_keeps_the_edition_root(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "ko").mkdir(parents=True)
+    (tmp_path / "docs" / "ko" / "only-ko.md").write_text("# 한국어만", encoding="utf-8")
+    alt = [{"lang": "ko", "link": "./"}, {"lang": "en", "link": "en/"}]
+    config = _config(tmp_path, "ko", alt) | {"site_url": ""}
+    html = ('<link rel="alternate" href="./" hreflang="ko">'
+            '<link rel="alternate" href="en/" hreflang="en">')
+    fake = SimpleNamespace(url="only-ko/", file=SimpleNamespace(src_uri="only-ko.md"))
+    out = i18n.on_post_page(html, fake, config)
+    assert head_alternates(out) == {"ko": "../only-ko/", "en": "en/"}
+
+
+@pytest.mark.parametrize("link", ["/en/", "https://example.org/en/"])
+def test_absolute_alternate_links_are_refused_with_a_clear_message(
+    tmp_path: Path, link: str
+) -> None:
+    config = _config(tmp_path, "ko", [{"lang": "ko", "link": "./"}, {"lang": "en", "link": link}])
+    with pytest.raises(SnippetRunnerError, match=r"extra\.alternate\[1\]\.link.*relative"):
+        i18n.editions(config)

@@ -1,0 +1,250 @@
+"""The MkDocs plugin, through real ``mkdocs build`` runs in temporary sites.
+
+These use the ``local`` backend (a host bash, no docker) so they need no sandbox: the plugin is
+a shell over the api, and what is tested here is the shell — failing the build, the switch, the
+cache, the rendering. The Korean post runs in the real sandbox in ``test_post.py``.
+
+A hidden setup block defines ``docker`` as a shell function that echoes its arguments, so a
+``--it`` typo can be repaired and the repaired command's effect observed without a daemon; and
+it appends a line to a counter file outside the site, so "nothing ran" is proven by the file,
+not only by the log.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MKDOCS = Path(sys.executable).parent / "mkdocs"
+
+CONFIG = """\
+site_name: plugin test
+docs_dir: docs
+theme: mkdocs
+plugins:
+  - snippet-runner:
+      backend: local
+      jobs: 2
+markdown_extensions:
+  - admonition
+  - pymdownx.superfences
+"""
+
+PAGE = """\
+---
+title: A verified page
+---
+# Verified
+
+```bash hide="true"
+$ docker() {{ echo "docker $*"; }}; echo run >> {counter}
+```
+
+Some text right before a block:
+```bash
+# say hello
+$ echo hello
+hello
+$ docker run --it test:latest true
+docker run -it test:latest true
+```
+
+* inside a list item
+
+    ```console
+    $ printf 'a\\nb\\n'
+    a
+    b
+    ```
+
+```bash skip="syntax only"
+$ docker run --net=NETWORK_TYPE
+```
+"""
+
+
+
+def _line_of(needle: str, text: str = PAGE) -> int:
+    """1-based line of the first line of ``text`` that starts with ``needle`` (indent ignored)."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith(needle))
+
+
+HELLO_LINE = _line_of("$ echo hello")
+
+
+def _site(tmp_path: Path, pages: dict[str, str] | None = None) -> Path:
+    root = tmp_path / "site-src"
+    (root / "docs").mkdir(parents=True)
+    (root / "mkdocs.yml").write_text(CONFIG, encoding="utf-8")
+    for name, text in (pages or {"index.md": PAGE}).items():
+        counter = tmp_path / f"ran-{name}.txt"
+        (root / "docs" / name).write_text(text.format(counter=counter), encoding="utf-8")
+    return root
+
+
+def _build(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "SNIPPET_RUNNER"}
+    environ.update(env, NO_MKDOCS_2_WARNING="1")
+    return subprocess.run(
+        [str(MKDOCS), "build"],
+        cwd=root,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def _runs(tmp_path: Path, name: str = "index.md") -> int:
+    counter = tmp_path / f"ran-{name}.txt"
+    return len(counter.read_text().splitlines()) if counter.exists() else 0
+
+
+def _html(root: Path, page: str = "index.html") -> str:
+    return (root / "site" / page).read_text(encoding="utf-8")
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_passing_page_builds_and_logs_each_typo_fix(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    proc = _build(root)
+    assert proc.returncode == 0, proc.stderr
+    assert _runs(tmp_path) == 1
+    assert f"docs/index.md:{_line_of('$ docker run --it')}: fixed '--it' → '-it'" in proc.stderr
+    assert "1 page(s) verified in a sandbox" in proc.stderr
+
+
+def test_page_renders_repaired_command_output_apart_and_marks(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    assert _build(root).returncode == 0
+    page = _html(root)
+    # The repaired command is what readers see and copy; the typo is named in a fix note.
+    assert 'data-copy="docker run -it test:latest true"' in page
+    assert re.search(r'class="sr-fix">[^<]*<code>--it</code> → <code>-it</code>', page)
+    # Output sits in its own <pre> outside any <code>: Material gives it no copy button.
+    step = page[page.index('data-copy="echo hello"') :]
+    step = step[: step.index("</div>\n</div>")]
+    assert re.search(r'<div class="sr-output"[^>]*>\s*<pre>hello</pre>', step)
+    command_code = step[step.index("<code>") : step.index("</code>")]
+    assert "hello</span>" not in command_code.replace("echo", "")
+    # The prompt is a marked span, never part of what is copied.
+    assert '<span class="gp sr-prompt">$ </span>' in page
+    assert 'data-copy="$' not in page
+    # Comments are shown, not copied; the verified mark names the engine and the date.
+    assert '<div class="sr-comment"><pre># say hello</pre></div>' in page
+    assert re.search(r"✓ verified · local bash [^<]+ · \d{4}-\d\d-\d\d</p>", page)
+    # A block inside a list item stays inside it.
+    start = page.index("inside a list item")
+    item = page[start : page.index("</li>", start)]
+    assert "printf" in item and "<pre>a\nb</pre>" in item
+    # A skipped block says it was not run and why; a hidden block is gone.
+    assert "not run: syntax only" in page
+    assert "ran-index.md" not in page and "docker()" not in page
+
+
+def test_wrong_expected_line_fails_build_naming_file_and_line(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    page = root / "docs" / "index.md"
+    _edit(page, "$ echo hello\nhello\n", "$ echo hello\nhullo\n")
+    proc = _build(root)
+    assert proc.returncode == 1
+    # Named: the changed output line itself, and the command it belongs to.
+    assert f"docs/index.md:{HELLO_LINE + 1}: failed" in proc.stderr
+    assert f"(command at line {HELLO_LINE})" in proc.stderr
+    assert "-hullo" in proc.stderr and "+hello" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    _edit(page, "$ echo hello\nhullo\n", "$ echo hello\nhello\n")
+    restored = _build(root)
+    assert restored.returncode == 0, restored.stderr
+
+
+def test_every_failure_is_printed_before_the_build_fails(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    page = root / "docs" / "index.md"
+    _edit(page, "    a\n    b\n", "    a\n    c\n")
+    _edit(page, "$ echo hello\nhello\n", "$ echo hello\nhullo\n")
+    proc = _build(root)
+    assert proc.returncode == 1
+    assert f"docs/index.md:{HELLO_LINE + 1}: failed" in proc.stderr
+    assert f"docs/index.md:{_line_of('$ printf') + 2}: failed" in proc.stderr
+    assert "2 snippet check(s) failed" in proc.stderr
+
+
+def test_bad_option_is_one_clear_message(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _edit(root / "docs" / "index.md", '```bash skip="syntax only"', '```bash colour="red"')
+    proc = _build(root)
+    assert proc.returncode == 1
+    assert f"docs/index.md:{_line_of('```bash skip=')}: unknown fence option" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_switched_off_from_the_environment(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _edit(root / "docs" / "index.md", "$ echo hello\nhello\n", "$ echo hello\nhullo\n")
+    proc = _build(root, SNIPPET_RUNNER="false")
+    assert proc.returncode == 0, proc.stderr
+    assert _runs(tmp_path) == 0
+    assert "SNIPPET_RUNNER=false" in proc.stderr
+    page = _html(root)
+    assert "not verified in this build" in page and "✓ verified" not in page
+    assert "docker()" not in page  # hidden blocks stay hidden
+    assert _build(root, SNIPPET_RUNNER="true").returncode == 1
+
+
+def test_second_build_runs_nothing_and_renders_the_same(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    assert _build(root).returncode == 0
+    first = _html(root)
+    proc = _build(root)
+    assert proc.returncode == 0, proc.stderr
+    assert _runs(tmp_path) == 1
+    assert "nothing changed, no snippet ran and no sandbox started" in proc.stderr
+    assert _blocks(_html(root)) == _blocks(first)
+
+
+def test_prose_edits_reuse_the_cache_at_the_new_positions(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    assert _build(root).returncode == 0
+    _edit(root / "docs" / "index.md", "# Verified\n", "# Verified\n\nA new paragraph.\n\n")
+    proc = _build(root)
+    assert proc.returncode == 0, proc.stderr
+    assert _runs(tmp_path) == 1
+    page = _html(root)
+    assert "A new paragraph." in page and '<pre>docker run -it test:latest true</pre>' in page
+
+
+def test_only_the_changed_page_runs_again(tmp_path: Path) -> None:
+    other = PAGE.replace("# Verified", "# Other")
+    root = _site(tmp_path, {"index.md": PAGE, "other.md": other})
+    assert _build(root).returncode == 0
+    assert (_runs(tmp_path, "index.md"), _runs(tmp_path, "other.md")) == (1, 1)
+    _edit(root / "docs" / "other.md", "$ echo hello\nhello\n", "$ echo hi\nhi\n")
+    proc = _build(root)
+    assert proc.returncode == 0, proc.stderr
+    assert (_runs(tmp_path, "index.md"), _runs(tmp_path, "other.md")) == (1, 2)
+    assert "1 page(s) verified in a sandbox, 1 from cache" in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["maybe"])
+def test_unclear_switch_value_is_refused(tmp_path: Path, value: str) -> None:
+    proc = _build(_site(tmp_path), SNIPPET_RUNNER=value)
+    assert proc.returncode == 1
+    assert "must be true or false" in proc.stderr
+
+
+def _blocks(page: str) -> list[str]:
+    found = re.findall(r'<div class="sr-block.*?</p>\n</div>', page, re.S)
+    return [html.unescape(block) for block in found]
