@@ -23,6 +23,7 @@ lint: bootstrap
 bench: bootstrap
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_build.py
+	$(BIN)/python scripts/bench_sandbox.py
 
 serve: bootstrap
 	$(BIN)/mkdocs serve

@@ -67,6 +67,9 @@ class LocalBackend:
 
     name = "local"
 
+    def __init__(self) -> None:
+        sweep_local()
+
     def start(self) -> Sandbox:
         return LocalSandbox()
 
@@ -126,6 +129,14 @@ class LocalSandbox:
     def _close_sessions(self) -> None:
         while self._sessions:
             self._sessions.pop().close()
+
+
+def sweep_local() -> None:
+    """Remove the temporary roots of local sandboxes whose process is gone (SIGKILL)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        owner = path.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _under(root: Path, path: str) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .api import Page, PageReport, RunConfig, load_page, verify_pages
 from .errors import ConfigError, SnippetRunnerError
+from .fixes import non_overlapping
 from .model import FixSafety, Status
 from .report import Progress, fix_line, page_dict, print_terminal, to_json, to_junit
 from .rewrite import Edit, rewrite_file
@@ -179,7 +180,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     """``fix``: report fixes, or apply the safe ones."""
     pending = 0
     for page in _load(args.paths):
-        safe = [f for f in page.fixes if f.safety is FixSafety.SAFE]
+        safe = non_overlapping([f for f in page.fixes if f.safety is FixSafety.SAFE])
         for fix in page.fixes:
             applied = args.write and fix.safety is FixSafety.SAFE
             sys.stdout.write(fix_line(fix, applied=applied))

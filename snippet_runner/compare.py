@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -181,6 +182,37 @@ def show(line: str) -> str:
     return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in line)
 
 
+def width(text: str) -> int:
+    """Terminal columns ``text`` takes: wide (Korean, CJK) characters count two."""
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def caret(old: str, new: str) -> str | None:
+    """A ``?`` line pointing, in terminal columns, at where ``new`` first differs from ``old``."""
+    common = 0
+    while common < min(len(old), len(new)) and old[common] == new[common]:
+        common += 1
+    if common == 0:
+        return None
+    return "?" + " " * width(new[:common]) + "^"
+
+
+def _with_carets(lines: list[str]) -> list[str]:
+    """Add a caret line under each one-line replacement (``-old`` directly followed by ``+new``)."""
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        before = lines[i - 1] if i else ""
+        after = lines[i + 1] if i + 1 < len(lines) else ""
+        earlier = lines[i - 2] if i > 1 else ""
+        single = (line.startswith("+") and before.startswith("-") and not after.startswith("+")
+                  and not earlier.startswith("-") and not before.startswith("---"))
+        if single and (mark := caret(before[1:], line[1:])):
+            out.append(mark)
+    return out
+
+
 def output_diff(expected: list[str], actual: list[str]) -> str:
     """Unified diff in which lines matched by a pattern (or ``...``) don't show as changes."""
     shown_expected: list[str] = []
@@ -192,7 +224,7 @@ def output_diff(expected: list[str], actual: list[str]) -> str:
             shown_expected.extend(e for e in exp_part if e != ELLIPSIS or act_part)
     lines = difflib.unified_diff([show(e) for e in shown_expected], [show(a) for a in actual],
                                  "expected", "actual", lineterm="", n=3)
-    return "\n".join(lines)
+    return "\n".join(_with_carets(list(lines)))
 
 
 def compare(expected_lines: tuple[str, ...] | list[str], output: str, exit_code: int | None,

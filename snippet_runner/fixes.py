@@ -130,11 +130,12 @@ def tokens(segment: Segment) -> list[Token]:
 
 # --- segments ---------------------------------------------------------------------------------
 
-def segments(text: str, snippet: Snippet) -> Iterator[tuple[Command | None, list[Segment]]]:
+def segments(text: str, snippet: Snippet, lines: list[SourceLine] | None = None,
+             ) -> Iterator[tuple[Command | None, list[Segment]]]:
     """The code of a snippet, grouped per command (comment and script lines one per group)."""
     if snippet.options.file is not None:
         return
-    lines = split_lines(text)
+    lines = lines if lines is not None else split_lines(text)
     for command in snippet.commands:
         yield command, list(command_segments(text, command, lines))
     for number in snippet.comment_lines:
@@ -169,8 +170,9 @@ def command_segments(text: str, command: Command, lines: list[SourceLine]) -> It
 def find_fixes(text: str, snippets: list[Snippet] | tuple[Snippet, ...], path: Path) -> list[Fix]:
     """Every fix for the page, ordered by position."""
     found: list[Fix] = []
+    lines = split_lines(text)
     for snippet in snippets:
-        for _command, group in segments(text, snippet):
+        for _command, group in segments(text, snippet, lines):
             for segment in group:
                 found.extend(_character_fixes(segment, path))
             found.extend(_token_fixes(group, path))
@@ -344,8 +346,8 @@ def _near_duplicates(group: list[Segment], path: Path) -> Iterator[Fix]:
 
 def fixed_command_text(text: str, command: Command, fixes: list[Fix] | tuple[Fix, ...]) -> str:
     """The command as the shell should get it with ``fixes`` (inside its span) applied."""
-    inside = [f for f in fixes if command.span.start <= f.span.start
-              and f.span.end <= command.span.end]
+    inside = non_overlapping([f for f in fixes if command.span.start <= f.span.start
+                              and f.span.end <= command.span.end])
     if not inside:
         return command.text
     source = text[command.span.start:command.span.end]
@@ -355,6 +357,15 @@ def fixed_command_text(text: str, command: Command, fixes: list[Fix] | tuple[Fix
     lines = re.split(r"\r\n|\r|\n", source)
     rest = [ln[len(command.indent):] if ln.startswith(command.indent) else ln for ln in lines[1:]]
     return "\n".join([lines[0], *rest])
+
+
+def non_overlapping(fixes: list[Fix] | tuple[Fix, ...]) -> list[Fix]:
+    """The fixes in position order, dropping any that overlaps an earlier one."""
+    kept: list[Fix] = []
+    for fix in sorted(fixes, key=lambda f: (f.span.start, f.span.end)):
+        if not kept or fix.span.start >= kept[-1].span.end:
+            kept.append(fix)
+    return kept
 
 
 def fixes_in(fixes: list[Fix] | tuple[Fix, ...], span: Span) -> list[Fix]:

@@ -428,7 +428,12 @@ def _rewrite_image(
     rel = target.path if target is not None else jekyll.group("rest")
     if target is not None and target.alt:
         alt = target.alt
-    if assets_dir is not None and not (assets_dir / rel).is_file():
+    if assets_dir is None:
+        warnings.append(
+            f"{where}: image {name!r} could not be checked: no assets/ directory beside a "
+            "mkdocs.yml above the destination or in the current directory."
+        )
+    elif not (assets_dir / rel).is_file():
         warnings.append(
             f"{where}: image {name!r} was not found at {assets_dir / rel}; the strict build "
             f"will reject the link until the file exists (or map it in {IMAGE_MAP_NAME})."
@@ -486,8 +491,8 @@ def _convert_body(
 
 
 def _find_assets_dir(dest: Path) -> Path | None:
-    """The ``assets/`` next to the nearest ``mkdocs.yml`` above ``dest``."""
-    for parent in dest.resolve().parents:
+    """The ``assets/`` next to the nearest ``mkdocs.yml`` above ``dest``, else in the cwd."""
+    for parent in [*dest.resolve().parents, Path.cwd()]:
         if (parent / "mkdocs.yml").is_file():
             candidate = parent / "assets"
             return candidate if candidate.is_dir() else None

@@ -298,10 +298,9 @@ def _transcript_html(
     """Comments and commands in page order; a run of comment lines is one block of text."""
     outcome_of = {o.command.span.start: o for o in outcomes or () if o.command is not None}
     fixes = [f for f in page.fixes if f.safety is FixSafety.SAFE] if apply_safe_fixes else []
-    lines = _source_lines(page)
     indent = snippet.commands[0].indent
     items: list[tuple[int, str | Command]] = [
-        (n, _dedent(lines[n - 1], indent)) for n in snippet.comment_lines
+        (n, _dedent(_fixed_line(page, n, fixes), indent)) for n in snippet.comment_lines
     ]
     items += [(c.location.line, c) for c in snippet.commands]
     items.sort(key=lambda item: item[0])
@@ -322,8 +321,19 @@ def _transcript_html(
     return parts
 
 
-def _source_lines(page: Page) -> list[str]:
-    return page.text.lstrip("\ufeff").replace("\r\n", "\n").split("\n")
+def _fixed_line(page: Page, number: int, fixes: Sequence[Fix]) -> str:
+    """Source line ``number`` with the fixes on it applied (a comment showing a command's syntax
+    should show it repaired, like the command)."""
+    start = 0
+    for _ in range(number - 1):
+        start = page.text.index("\n", start) + 1
+    end = page.text.find("\n", start)
+    line = page.text[start : len(page.text) if end < 0 else end].rstrip("\r")
+    on_line = [f for f in fixes if f.location.line == number and f.span.end <= start + len(line)]
+    for fix in sorted(on_line, key=lambda f: f.span.start, reverse=True):
+        at = fix.span.start - start
+        line = line[:at] + fix.replacement + line[at + len(fix.original) :]
+    return line
 
 
 def _dedent(line: str, indent: str) -> str:

@@ -42,6 +42,8 @@ class PageRun:
     """Open shells by ``session`` name."""
     broken: str | None = None
     """Why the sandbox can no longer be used, once it failed."""
+    last_limit: float = 0.0
+    """The time limit the last command ran with (the page's remaining time may cut it)."""
 
     def session(self, name: str) -> Session:
         """The shell called ``name``, opened on first use."""
@@ -114,7 +116,9 @@ def _execute(state: PageRun, snippet: Snippet, text: str, stdin: str | None,
         return stopped
     timeout = state.limit(snippet)
     try:
-        return state.session(snippet.options.session).run(text, timeout=timeout, stdin=stdin)
+        ran = state.session(snippet.options.session).run(text, timeout=timeout, stdin=stdin)
+        state.last_limit = timeout
+        return ran
     except SnippetRunnerError as err:
         state.broken = str(err)
         return Outcome(snippet, command, Status.ERROR, diff=f"could not run: {err}")
@@ -152,6 +156,9 @@ def _run_command(state: PageRun, snippet: Snippet, command: Command, last: bool)
 
 
 def _timeout_message(state: PageRun, snippet: Snippet) -> str:
-    limit = snippet.options.timeout or state.command_timeout
-    return (f"timed out after {limit:g} s and was killed; raise the limit with "
+    wanted = snippet.options.timeout or state.command_timeout
+    if state.last_limit < wanted:
+        return (f"killed after {state.last_limit:.3g} s when the page's time limit of "
+                f"{state.page_timeout:g} s ran out")
+    return (f"timed out after {wanted:g} s and was killed; raise the limit with "
             f'timeout="seconds" on the block if it needs longer')

@@ -61,6 +61,8 @@ BUILTIN_FIXTURES = Path(__file__).with_name("fixtures")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_PREFIX = "snippet-runner-"
 """dockerd's ``--cgroup-parent`` is ``/snippet-runner-<sandbox id>`` in every controller."""
+KEEP_FIXTURE_SETS = 4
+"""Fixture sets kept in the cache (one per combination of build contexts recently used)."""
 API_VERSION = "1.41"
 """dockerd 20.10's API; pinned so the SDK needn't ask first."""
 START_TIMEOUT = 60.0
@@ -190,7 +192,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 # -- teardown on every exit path --------------------------------------------------------------
 
 _LIVE: weakref.WeakSet[NamespaceSandbox] = weakref.WeakSet()
-_LIVE_LOCK = threading.Lock()
+_LIVE_LOCK = threading.RLock()  # re-entrant: a signal handler may close while we hold it
 _HANDLERS_INSTALLED = False
 
 
@@ -307,6 +309,7 @@ def ensure_fixtures(config: RunConfig) -> tuple[list[Fixture], Path]:
     with open(base / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the others wait and reuse its result
         if (target / "done").exists():
+            os.utime(target)  # recently used: kept by the pruning below
             return fixtures, target
         builder = NamespaceSandbox.start(config, fixtures=None)
         try:
@@ -315,15 +318,21 @@ def ensure_fixtures(config: RunConfig) -> tuple[list[Fixture], Path]:
                 for fixture in fixtures:
                     _build(builder, fixture, staging)
                 (staging / "done").write_text("")
-                for old in base.iterdir():
-                    if old.is_dir() and old.name != staging.name and not old.name.startswith("."):
-                        shutil.rmtree(old, ignore_errors=True)
                 staging.rename(target)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
+            _prune(base, keep=KEEP_FIXTURE_SETS)
         finally:
             builder.close()
     return fixtures, target
+
+
+def _prune(base: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used fixture sets."""
+    sets = sorted((p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in sets[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _build(builder: NamespaceSandbox, fixture: Fixture, out_dir: Path) -> None:
@@ -365,7 +374,7 @@ class NamespaceSandbox:
         self._init_pid = 0
         self._init_start: int | None = None
         self._closed = False
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: close() may run from a signal handler
         self._sessions: list[SandboxSession] = []
         self._put: set[str] = set()
         self._snapshot: dict[str, set[str]] = {}

@@ -185,3 +185,29 @@ def test_check_in_the_real_sandbox(tmp_path: Path) -> None:
     proc = cli("check", "--backend", "sandbox", "--jobs", "1", page)
     assert proc.returncode == 1, proc.stderr
     assert f"{page}:7: FAILED" in proc.stdout and f"{page}:2:" not in proc.stdout
+
+
+DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "en" / "guide" / "snippet-format.md"
+
+
+def test_format_reference_page_passes_with_the_local_backend() -> None:
+    proc = cli("check", "--backend", "local", DOCS_PAGE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 failed" not in proc.stdout and "passed" in proc.stdout
+    assert cli("fix", "--check", DOCS_PAGE).returncode == 0
+
+
+def test_format_reference_examples_match_their_live_twins() -> None:
+    """Each ````markdown example on the page is followed by the same block(s), live."""
+    text = DOCS_PAGE.read_text(encoding="utf-8")
+    parts = text.split("````markdown\n")[1:]
+    assert len(parts) >= 8
+    for part in parts:
+        example, after = part.split("\n````\n", 1)
+        assert after.lstrip("\n").startswith(example), example
+
+
+@pytest.mark.sandbox
+def test_format_reference_page_passes_in_the_sandbox() -> None:
+    proc = cli("check", "--backend", "sandbox", DOCS_PAGE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

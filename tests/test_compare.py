@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from snippet_runner.compare import compare, line_matches, redact
+from snippet_runner.compare import compare, line_matches, redact, width
 
 ID64 = "4f1e2d3c" * 8
 ID64_B = "a0b1c2d3" * 8
@@ -110,3 +110,18 @@ def test_redactions(line: str, expected: str) -> None:
 def test_regex_is_not_applied_to_literal_lines() -> None:
     assert not line_matches("a.c", "abc")
     assert line_matches("a.c (re)", "abc")
+
+
+def test_caret_points_at_the_difference_in_terminal_columns() -> None:
+    verdict = compare(["컨테이너 이름: web-1"], "컨테이너 이름: web-2\n", 0)
+    lines = verdict.diff.split("\n")
+    plus, mark = lines[-2], lines[-1]
+    assert plus == "+컨테이너 이름: web-2"
+    # Korean syllables take two columns: the caret sits under the "2", not 7 columns early.
+    assert mark == "?" + " " * (4 * 2 + 1 + 2 * 2 + 1 + 5) + "^"
+    assert width("한a") == 3 and width("e\u0301") == 1
+
+
+def test_no_caret_for_multi_line_or_unrelated_changes() -> None:
+    assert "?" not in compare(["a", "b"], "c\nd\n", 0).diff
+    assert "?" not in compare(["abc"], "xyz\n", 0).diff

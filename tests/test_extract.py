@@ -184,3 +184,22 @@ def test_parser_survives_arbitrary_text(text: str) -> None:
         _check_positions(text, extract(text, P))
     except ConfigError as err:
         assert err.line is not None
+
+
+GOLDEN = sorted((Path(__file__).parent / "cases").glob("extract-*.md"))
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=[c.stem for c in GOLDEN])
+def test_golden_extract_cases(case: Path) -> None:
+    """tests/cases/extract-NAME.md → the listing in extract-NAME.json (``list --json``)."""
+    import json
+
+    from snippet_runner.api import load_page
+    from snippet_runner.report import page_dict
+
+    listing = json.loads(json.dumps(page_dict(load_page(case))))
+    listing["path"] = case.name
+    for fix in listing["fixes"]:
+        fix["path"] = case.name
+    assert GOLDEN
+    assert listing == json.loads(case.with_suffix(".json").read_text(encoding="utf-8"))

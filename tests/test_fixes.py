@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from snippet_runner.docker_flags_data import DOCKER_VERSION, FLAGS
 from snippet_runner.extract import extract
-from snippet_runner.fixes import find_fixes, fixed_command_text
+from snippet_runner.fixes import find_fixes, fixed_command_text, non_overlapping
 from snippet_runner.model import Fix, FixSafety
+from snippet_runner.rewrite import Edit, apply_edits
 
 P = Path("p.md")
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,13 +151,45 @@ CASES = sorted((Path(__file__).parent / "cases").glob("fix-*.md"))
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
 def test_golden_fix_cases(case: Path) -> None:
-    """tests/cases/fix-NAME.md → the fix report in fix-NAME.fixes.txt."""
-    text = case.read_text(encoding="utf-8")
+    """tests/cases/fix-NAME.md → fix report fix-NAME.fixes.txt and fixed file fix-NAME.fixed."""
+    with open(case, encoding="utf-8", newline="") as handle:
+        text = handle.read()
     found = find_fixes(text, extract(text, Path(case.name)), Path(case.name))
     report = "".join(f"{f.location.line}: {f.rule} {f.safety.value} {f.original!r} -> "
                      f"{f.replacement!r}\n" for f in found)
     assert report == case.with_suffix(".fixes.txt").read_text(encoding="utf-8")
+    safe = [Edit(f.span, f.replacement) for f in found if f.safety is FixSafety.SAFE]
+    fixed = case.with_name(case.stem + ".fixed")
+    assert apply_edits(text, safe).encode() == fixed.read_bytes()
 
 
 def test_there_are_golden_cases() -> None:
     assert len(CASES) >= 2
+
+
+_WORDS = st.sampled_from([
+    "docker", "run", "container", "exec", "--it", "--ti", "–it", "—rm", "-p", "80:80", "img",
+    "“x”", "‘y’", "'q’'", '"', "'", "/etc/a-", "b/c", "gitlab-runner", "gitlab-runnet", "\\",
+    "\u00a0", "ls", "--rm", "-v", "안녕",
+])
+
+
+@settings(max_examples=200)
+@given(st.lists(st.lists(_WORDS, min_size=1, max_size=8), min_size=1, max_size=4))
+def test_applying_safe_fixes_is_idempotent_and_local(commands: list[list[str]]) -> None:
+    body = "".join("$ " + " ".join(words) + "\n" for words in commands)
+    text = f"intro\r\n\n```console\n{body}```\n"
+    found = [f for f in find_fixes(text, extract(text, P), P) if f.safety is FixSafety.SAFE]
+    for fix in found:
+        assert text[fix.span.start:fix.span.end] == fix.original
+    fixed = apply_edits(text, [Edit(f.span, f.replacement) for f in found])
+    again = [f for f in find_fixes(fixed, extract(fixed, P), P) if f.safety is FixSafety.SAFE]
+    assert again == []
+
+
+def test_non_overlapping_keeps_the_first_of_overlapping_fixes() -> None:
+    found = fixes_for("docker run --it img")
+    clash = Fix("x", FixSafety.SAFE, "m", found[0].location, found[0].span, "--it", "-i")
+    assert non_overlapping([clash, *found]) == [clash] or non_overlapping([*found, clash]) == [
+        found[0]]
+    assert len(non_overlapping([*found, clash])) == 1

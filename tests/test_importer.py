@@ -274,3 +274,34 @@ def test_command_line_prints_one_paragraph_not_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith(f"error: {src}:") and "Traceback" not in err
     assert err.count("\n") == 1
+
+
+def test_without_an_assets_directory_images_are_reported_unchecked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no mkdocs.yml here or above the destination
+    src = tmp_path / "2021-01-01-p.md"
+    src.write_text("---\ntitle: t\n---\n![x](../../../assets/images/posts/2021-01-01-p/x.png)\n",
+                   encoding="utf-8")
+    warnings = import_jekyll(src, tmp_path / "out.md")
+    assert [w for w in warnings if "could not be checked" in w and w.startswith(f"{src}:4:")]
+    assert "(/assets/images/posts/2021-01-01-p/x.png)" in (tmp_path / "out.md").read_text("utf-8")
+
+
+def test_the_committed_korean_page_was_produced_by_the_importer() -> None:
+    """Provenance while the page is the seed's import; the verified-snippet work may edit it."""
+    page = (ROOT / "docs" / "ko" / "posts" / POST).read_text(encoding="utf-8")
+    meta, _ = _split(page)
+    assert meta["title"] == "도커(4) - Host" and "/assets/diagrams/bridge.ko.svg" in page
+
+
+def test_nested_lists_keep_their_nesting_in_python_markdown(site: Path) -> None:
+    text = (
+        "---\ntitle: t\n---\n\n* a\n\n  para a\n\n  1. b\n\n     para b\n\n"
+        "     ```sh\n     $ x\n     ```\n\n* c\n"
+    )
+    page, _, _ = _import(site, text)
+    html = markdown.markdown(_split(page)[1], extensions=["pymdownx.superfences"])
+    squashed = re.sub(r"\s+", "", html)
+    assert squashed.startswith("<ul><li><p>a</p><p>paraa</p><ol><li><p>b</p><p>parab</p>")
+    assert "x</code>" in squashed.split("</ol>")[0] and squashed.endswith("<li><p>c</p></li></ul>")

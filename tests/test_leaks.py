@@ -45,7 +45,7 @@ def _start(mode: str, cache_dir: Path) -> subprocess.Popen[str]:
 def _wait_ready(proc: subprocess.Popen[str]) -> None:
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    assert line == "READY\n", proc.communicate()[1] if not line else line
+    assert line == "READY\n", line or proc.communicate()[1]
 
 
 @pytest.mark.parametrize("mode", ["normal", "exception"])

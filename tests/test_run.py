@@ -80,6 +80,7 @@ def test_page_time_limit_stops_the_rest(tmp_path: Path) -> None:
     config = RunConfig(backend="local", jobs=1, command_timeout=20, page_timeout=1)
     report = run(tmp_path, "```console\n$ sleep 5\n$ echo never\nnever\n```\n", config)
     assert statuses(report) == [(2, "timeout"), (3, "timeout")]
+    assert "page's time limit of 1 s ran out" in report.outcomes[0].diff
     assert "not run" in report.outcomes[1].diff
 
 
