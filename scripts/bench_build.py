@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark `mkdocs build` with snippet verification: cold, warm and switched off.
 
-On a copy of this repository's site (mkdocs*.yml, docs/, assets/) in a temporary directory:
+On a copy of this repository (without .git, .venv, caches and site/) in a temporary directory:
 
-1. cold — empty result cache: every page with blocks runs in a sandbox;
+1. cold — empty result cache: every page with blocks runs in a sandbox (fixture images already
+   built in this repository's cache are reused, so image building is not counted);
 2. warm — the same tree again: nothing changed, so no sandbox may start (the build log must say
    "no snippet ran"), only the cache lookup and rendering cost remain;
 3. disabled — ``SNIPPET_RUNNER=false``: the same build without verification.
@@ -31,16 +32,18 @@ ROOT = Path(__file__).resolve().parent.parent
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 TARGET = 1.15
 WARM_LINE = "no snippet ran"
-COPIED = ("docs", "assets", "overrides")
+SKIPPED = shutil.ignore_patterns(
+    ".git", ".venv", ".cache", "site", "*_cache", ".hypothesis", "__pycache__", "*.egg-info"
+)
 
 
 def copy_site(dest: Path) -> None:
-    """The site's sources, without caches or a previous build."""
-    for name in COPIED:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, dest / name)
-    for yml in ROOT.glob("mkdocs*.yml"):
-        shutil.copy2(yml, dest / yml.name)
+    """The repository's sources, without history, environments, caches or a previous build
+    (config files may name hooks and assets anywhere in the tree)."""
+    shutil.copytree(ROOT, dest, ignore=SKIPPED, dirs_exist_ok=True)
+    images = ROOT / ".cache" / "snippet-runner" / "fixtures"
+    if images.is_dir():  # built fixture images are reused: "cold" means no cached results
+        shutil.copytree(images, dest / ".cache" / "snippet-runner" / "fixtures")
 
 
 def build(tree: Path, config: str, *, enabled: bool) -> tuple[float, str]:

@@ -9,10 +9,10 @@ What a page's verdict depends on, and so what the key hashes:
 * the runner version and the settings that change results (backend, timeouts, safe fixes);
 * the engine version and the fixture images — *without starting a daemon*, since the point is to
   start none: the engine is fingerprinted by ``dockerd --version`` (``bash --version`` for the
-  ``local`` backend), and the fixture images by a hash of their build inputs (every file of the
-  package's ``fixtures/`` directory, of the configured ``fixtures_dir``, and the static
-  busybox/bash binaries the images are built from). Same inputs ⇒ same images, so this stands in
-  for the image digests the sandbox reports after loading them.
+  ``local`` backend), and the fixture images by `snippet_runner.sandbox.fixtures_key`, the hash
+  of every byte that goes into them (Dockerfiles, build contexts, the static busybox/bash) that
+  the sandbox also keys its image cache on. Same inputs ⇒ same images, so it stands in for the
+  image digests the sandbox reports after loading them.
 
 Entries hold the verdicts *and* the output each command printed, positions left out (snippet
 and command indexes instead of lines), so a cached page renders exactly like the run that
@@ -39,13 +39,6 @@ from .model import Outcome, RunResult, Status
 
 FORMAT = 1
 """Version of the entry layout; bump it when the stored JSON changes shape."""
-
-FIXTURE_BINARIES = ("/bin/busybox", "/bin/bash-static")
-"""Files the fixture images are built from besides the fixture directories."""
-
-PACKAGE_FIXTURES = Path(__file__).resolve().parent / "fixtures"
-"""The fixture images shipped with the package."""
-
 
 @dataclass(frozen=True)
 class Fingerprint:
@@ -79,13 +72,17 @@ def fingerprint(config: RunConfig) -> Fingerprint:
     return Fingerprint(
         runner=f"{__version__}/{FORMAT}",
         engine=engine_version(config.backend),
-        fixtures=fixture_hash(config.fixtures_dir),
+        fixtures=fixture_hash(config),
         settings=settings,
     )
 
 
 def engine_version(backend: str) -> str:
     """The engine's version line, read from its binary (never from a running daemon)."""
+    if backend == "external":
+        # Someone else's daemon: its version can't be read without asking it, so the key
+        # names the daemon instead; point DOCKER_HOST elsewhere and everything runs again.
+        return f"external daemon at {os.environ.get('DOCKER_HOST', 'the default socket')}"
     argv = ["bash", "--version"] if backend == "local" else ["dockerd", "--version"]
     if shutil.which(argv[0]) is None:
         return f"{argv[0]} not installed"
@@ -94,20 +91,15 @@ def engine_version(backend: str) -> str:
     return lines[0].strip() if lines else f"{argv[0]} exit {proc.returncode}"
 
 
-def fixture_hash(fixtures_dir: Path | None) -> str:
-    """Hash of every fixture build input: file paths, modes and contents."""
-    h = hashlib.sha256()
-    for root in (PACKAGE_FIXTURES, fixtures_dir):
-        if root is None or not root.is_dir():
-            continue
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            h.update(str(path.relative_to(root)).encode() + b"\0")
-            h.update(oct(path.stat().st_mode).encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-    for binary in FIXTURE_BINARIES:
-        if os.path.exists(binary):
-            h.update(binary.encode() + b"\0" + _file_sha(Path(binary)).encode())
-    return h.hexdigest()
+def fixture_hash(config: RunConfig) -> str:
+    """Hash of every fixture image's build inputs — the sandbox's own key for its image cache,
+    computed from files alone. The ``local`` backend has no images."""
+    if config.backend == "local":
+        return "no fixture images"
+    # Imported here: it loads the Docker SDK, which a `local` build never needs.
+    from .sandbox import fixtures_for, fixtures_key
+
+    return fixtures_key(fixtures_for(config))
 
 
 def block_keys(page: Page, fp: Fingerprint) -> list[str]:
@@ -256,14 +248,6 @@ def _report_from_entry(page: Page, entry: dict[str, Any]) -> PageReport:
         verified_at=entry["verified_at"],
         from_cache=True,
     )
-
-
-def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _sha(*parts: str) -> str:

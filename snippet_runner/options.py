@@ -137,7 +137,8 @@ def _file(values: dict[str, str], path: Path, line: int) -> str | None:
     if "file" not in values:
         return None
     target = values["file"]
-    if not target.startswith("/") or "\x00" in target or target.endswith("/"):
+    if (not target.startswith("/") or "\x00" in target or target.endswith("/")
+            or ".." in target.split("/")):
         raise ConfigError(f'file="{target}" must be an absolute path of a file inside the '
                           f'sandbox, e.g. file="/etc/gitlab-runner/config.toml".',
                           path=path, line=line)

@@ -48,8 +48,9 @@ class SnippetRunnerConfig(base.Config):  # type: ignore[no-untyped-call]
     (``true``/``false``) overrides it."""
     jobs = c.Optional(c.Type(int))
     """How many pages run at once, each in its own sandbox; default: the number of CPUs."""
-    backend = c.Choice(("sandbox", "local"), default="sandbox")
-    """``sandbox``: a private namespaced dockerd (needs root); ``local``: host bash, no docker."""
+    backend = c.Choice(("sandbox", "local", "external"), default="sandbox")
+    """``sandbox``: a private namespaced dockerd (needs root); ``local``: host bash, no docker;
+    ``external``: the daemon ``DOCKER_HOST`` names, acted on directly (see the README)."""
     command_timeout = c.Type((int, float), default=60)
     """Default per-command limit in seconds; a block's ``timeout="…"`` overrides it."""
     page_timeout = c.Type((int, float), default=600)

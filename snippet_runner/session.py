@@ -67,8 +67,14 @@ cannot clobber it (bash itself only uses fds >= 10 for saved redirections, chose
 
 _QUIET = 0.3
 """Seconds of silence after which an interactive command is taken to be waiting for input."""
-_SILENT_START = 1.5
-"""Seconds without any output after which ``stdin`` is typed anyway (e.g. a bare ``cat``)."""
+_SILENT_START = 3.0
+"""Seconds without any output after which ``stdin`` is typed anyway (line mode)."""
+_SILENT_RAW = 10.0
+"""The same when the command switched the terminal to raw mode (it will print a prompt)."""
+_READ_SYSCALL = {"x86_64": 0, "aarch64": 63, "riscv64": 63, "ppc64le": 3, "s390x": 3}.get(
+    os.uname().machine
+)
+"""``read``'s number in /proc/PID/syscall on this architecture."""
 _KILL_GRACE = 2.0
 """Seconds to wait for the marker after killing a timed-out command before killing the shell."""
 _PROMPT = re.compile(rb"[#$>%:?] ?$")
@@ -76,7 +82,7 @@ _JOB_DONE = re.compile(rb"^\[\d+\][+-]? +Done(?:\(\d+\))? +.*\r?\n", re.MULTILIN
 """``[1]+  Done  sleep 1`` notices: a job-control shell prints them between commands; a reader's
 interactive shell prints them at its next prompt, which transcripts don't show."""
 _JOB_SIGNAL = re.compile(
-    rb"^bash: line \d+: +\d+ (\S[^\r\n]*?)(?: {2,}[^\r\n]*)?(\r?\n)", re.MULTILINE
+    rb"bash: line \d+: +\d+ (\S[^\r\n]*?)(?: {2,}[^\r\n]*)?(\r?\n)", re.MULTILINE
 )
 """``bash: line 9:  208 Killed   sleep 9``: how a job-control script reports a command that a
 signal ended; an interactive shell says just ``Killed``."""
@@ -217,9 +223,14 @@ class PtySession:
 
     def _kill_shell(self, shell: _Shell) -> None:
         if shell.pgid:
-            for pid in _session_members(shell.pgid):
+            members = _session_members(shell.pgid)
+            for pid in members:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while members and time.monotonic() < deadline:  # "closed" means gone, not dying
+                time.sleep(0.005)
+                members = _session_members(shell.pgid)
         with contextlib.suppress(ProcessLookupError):
             shell.proc.kill()
         for fd in (shell.pipe, shell.master):
@@ -299,6 +310,7 @@ class PtySession:
     ) -> tuple[bool, bytes, int | None]:
         """Read until the marker, the deadline or the end of the shell."""
         buf = shell.pending
+        old = len(buf)  # output of background jobs since the last command
         begun = last_data = time.monotonic()
         while True:
             match = shell.marker.search(buf)
@@ -310,7 +322,9 @@ class PtySession:
             if now >= deadline:
                 shell.pending = bytearray()
                 return False, bytes(buf), None
-            if typed is not None and self._waits_for_input(buf, now - begun, now - last_data):
+            if typed is not None and self._waits_for_input(
+                shell.master, bytes(buf[old:]), now - begun, now - last_data
+            ):
                 os.write(shell.master, typed.encode())
                 typed = None
             wait = min(deadline - now, 0.05 if typed is not None else 0.5)
@@ -331,14 +345,29 @@ class PtySession:
             last_data = time.monotonic()
 
     @staticmethod
-    def _waits_for_input(buf: bytearray, since_start: float, since_data: float) -> bool:
-        """Heuristic: a prompt-looking tail, or output gone quiet, or silence from the start."""
-        if not buf:
+    def _waits_for_input(master: int, out: bytes, since_start: float, since_data: float
+                         ) -> bool:
+        """Heuristic for "the command now waits for what the reader types".
+
+        With output: a prompt-looking tail, or output gone quiet. Without: a line-mode
+        reader blocked in ``read`` on the terminal (``read``, ``cat``) is typed to at once;
+        a program that put the terminal in raw mode (``docker run -it``) gets its text only
+        after it printed something (the container's prompt), since typing earlier would be
+        echoed out of order; `_SILENT_START` / `_SILENT_RAW` are the fallbacks.
+        """
+        if out:
+            tail = normalise_output(out[-200:]).rstrip("\n").encode()
+            if _PROMPT.search(tail) and since_data >= 0.05:
+                return True
+            return since_data >= _QUIET
+        try:
+            raw = not termios.tcgetattr(master)[3] & termios.ICANON
+            group = os.tcgetpgrp(master)
+        except OSError:
             return since_start >= _SILENT_START
-        tail = normalise_output(bytes(buf[-200:])).rstrip("\n").encode()
-        if _PROMPT.search(tail) and since_data >= 0.05:
-            return True
-        return since_data >= _QUIET
+        if raw:
+            return since_start >= _SILENT_RAW
+        return since_start >= _SILENT_START or (since_start >= 0.05 and _reads_tty(group))
 
     def _restore_terminal(self, shell: _Shell) -> None:
         """Back to the session's terminal modes (echo off, cooked): a killed ``docker -it``
@@ -368,6 +397,38 @@ def _open_pty(ptmx: str | None) -> tuple[int, int]:
     return master, slave
 
 
+_REMOTE_TERMINALS = frozenset({b"docker", b"ssh", b"kubectl", b"podman", b"nerdctl"})
+"""Clients that pass typed text on to a terminal elsewhere (a container's): what they read early
+is echoed there before the remote shell even printed its prompt, so they wait for the prompt."""
+
+
+def _reads_tty(group: int) -> bool:
+    """Is some process of process group ``group`` blocked in ``read`` on a terminal (and none
+    of them a `_REMOTE_TERMINALS` client)?"""
+    if _READ_SYSCALL is None:
+        return False
+    reading = False
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            if int(stat.rsplit(b")", 1)[-1].split()[2]) != group:
+                continue
+            if stat.split(b"(", 1)[1].rsplit(b")", 1)[0] in _REMOTE_TERMINALS:
+                return False
+            for task in os.listdir(f"/proc/{entry}/task"):
+                with open(f"/proc/{entry}/task/{task}/syscall") as f:
+                    call = f.read().split()
+                if len(call) > 1 and call[0] == str(_READ_SYSCALL):
+                    target = os.readlink(f"/proc/{entry}/fd/{int(call[1], 16)}")
+                    reading = reading or target.startswith(("/dev/pts/", "/dev/tty"))
+        except (OSError, ValueError, IndexError):
+            continue
+    return reading
+
+
 def _wait_code(proc: subprocess.Popen[bytes]) -> int | None:
     try:
         return proc.wait(timeout=5)
@@ -387,6 +448,6 @@ def _session_members(sid: int) -> list[int]:
         except OSError:
             continue
         fields = stat.rsplit(b")", 1)[-1].split()
-        if len(fields) > 3 and int(fields[3]) == sid:
+        if len(fields) > 3 and int(fields[3]) == sid and fields[0] != b"Z":
             members.append(int(entry))
     return members

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from i18n_site import POST, Site, built_site
@@ -159,9 +159,13 @@ def test_search_finds_the_section(
     page.wait_for_load_state("networkidle")
     page.click("input.md-search__input")  # the header's search field (wide screens)
     page.fill("input.md-search__input", query)
+    # Material searches on keyup; filling Hangul inserts text without key events.
+    page.press("input.md-search__input", "End")
     links = page.locator(".md-search-result__item a.md-search-result__link")
     links.first.wait_for()
-    hrefs = [unquote(h.split("?")[0]) for h in links.evaluate_all("els => els.map(e => e.href)")]
+    # Material appends ?h=<terms> (for highlighting) before the #anchor: drop the query only.
+    hrefs = [unquote(urlsplit(h)._replace(query="").geturl())
+             for h in links.evaluate_all("els => els.map(e => e.href)")]
     assert base + expected in hrefs, hrefs
     if lang == "ko":
         shoot(page, f"search-{query}")

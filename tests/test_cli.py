@@ -211,3 +211,14 @@ def test_format_reference_examples_match_their_live_twins() -> None:
 def test_format_reference_page_passes_in_the_sandbox() -> None:
     proc = cli("check", "--backend", "sandbox", DOCS_PAGE)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_update_leaves_timeouts_alone_and_exits_1(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    original = ('```console timeout="1"\n$ echo hi\nold\n```\n\n'
+                '```console timeout="1"\n$ sleep 20\nstill waiting\n```\n')
+    page.write_text(original, encoding="utf-8")
+    proc = cli("update", "--backend", "local", page)
+    assert proc.returncode == 1
+    assert f"{page}:7: TIMEOUT $ sleep 20" in proc.stdout
+    assert page.read_text(encoding="utf-8") == original.replace("hi\nold\n", "hi\nhi\n")

@@ -62,6 +62,14 @@ def test_post_alternates_point_at_the_same_post(site: Site) -> None:
     assert switcher(page(site, "en", POST)) == {"ko": f"../../../{POST}", "en": f"../../{POST}"}
 
 
+def test_english_navigation_and_labels_are_english(site: Site) -> None:
+    html = page(site, "en", POST)
+    nav = re.search(r'(?s)<nav class="md-nav md-nav--primary".*?</nav>\s*</div>', html)
+    assert nav, "no primary navigation"
+    text = re.sub(r"<[^>]+>", " ", nav.group(0))
+    assert not re.findall("[가-힣]+", text), "Korean labels in the English navigation"
+
+
 def test_each_edition_has_its_own_404(site: Site) -> None:
     for lang, title in [("ko", "도커 노트"), ("en", "Docker notes")]:
         html = page(site, lang, "404.html")

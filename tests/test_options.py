@@ -56,6 +56,7 @@ def test_valid_options(info: str, expected: SnippetOptions) -> None:
         ('bash hide="yes"', '"true" or "false"'),
         ('bash file="relative/path"', "absolute path"),
         ('bash file="/etc/"', "absolute path"),
+        ('bash file="/etc/../../x"', "absolute path"),
         ('bash session="a b"', "simple name"),
         ('bash skip="a" skip="b"', "given twice"),
     ],

@@ -248,3 +248,112 @@ def test_unclear_switch_value_is_refused(tmp_path: Path, value: str) -> None:
 def _blocks(page: str) -> list[str]:
     found = re.findall(r'<div class="sr-block.*?</p>\n</div>', page, re.S)
     return [html.unescape(block) for block in found]
+
+
+MATERIAL_CONFIG = CONFIG.replace(
+    "theme: mkdocs", "theme:\n  name: material\n  font: false\n  features: [content.code.copy]"
+)
+
+
+@pytest.mark.browser
+def test_copy_button_copies_the_repaired_command_only(tmp_path: Path) -> None:
+    """In Chromium: a command's copy button copies it repaired, without prompt or output; the
+    output box has no copy button."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    root = _site(tmp_path)
+    (root / "mkdocs.yml").write_text(MATERIAL_CONFIG, encoding="utf-8")
+    assert _build(root).returncode == 0
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+            )
+            context = browser.new_context()
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+            page = context.new_page()
+            page.goto(url + "/")
+            step = page.locator(".sr-step", has_text="test:latest").first
+            step.hover()
+            step.locator('button.md-code__button[data-md-type="copy"]').click()
+            copied = page.evaluate("navigator.clipboard.readText()")
+            output_buttons = page.locator(".sr-output .md-code__button").count()
+            browser.close()
+    finally:
+        server.shutdown()
+    assert copied == "docker run -it test:latest true"
+    assert output_buttons == 0
+
+
+def test_serve_reverifies_only_the_changed_page(tmp_path: Path) -> None:
+    """A real ``mkdocs serve``: after an edit to one page, only that page runs again."""
+    import socket
+    import time
+
+    other = PAGE.replace("# Verified", "# Other")
+    root = _site(tmp_path, {"index.md": PAGE, "other.md": other})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    environ = {k: v for k, v in os.environ.items() if k != "SNIPPET_RUNNER"}
+    with log.open("w") as sink:
+        serve = subprocess.Popen(
+            [str(MKDOCS), "serve", "-a", f"127.0.0.1:{port}"],
+            cwd=root,
+            env={**environ, "NO_MKDOCS_2_WARNING": "1"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for(log, "Serving on", serve)
+        assert (_runs(tmp_path, "index.md"), _runs(tmp_path, "other.md")) == (1, 1)
+        time.sleep(1)  # the watcher compares modification times
+        _edit(root / "docs" / "other.md", "$ echo hello\nhello\n", "$ echo hi\nhi\n")
+        _wait_for(log, "1 page(s) verified in a sandbox, 1 from cache", serve)
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+    assert (_runs(tmp_path, "index.md"), _runs(tmp_path, "other.md")) == (1, 2)
+    assert "ran docs/other.md" in log.read_text()
+
+
+def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], limit: float = 120) -> None:
+    import time
+
+    deadline = time.monotonic() + limit
+    while text not in log.read_text():
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"no {text!r} in:\n{log.read_text()}"
+        time.sleep(0.1)
+
+
+def test_properdocs_builds_and_fails_like_mkdocs(tmp_path: Path) -> None:
+    """ProperDocs (the maintained MkDocs 1.x continuation) loads the plugin from the same entry
+    point: a passing page builds, a wrong expected line fails naming file and line."""
+    root = _site(tmp_path)
+    (root / "mkdocs.yml").write_text(MATERIAL_CONFIG, encoding="utf-8")
+    argv = [sys.executable, "-m", "properdocs", "build", "-f", "mkdocs.yml"]
+    env = {k: v for k, v in os.environ.items() if k != "SNIPPET_RUNNER"}
+    env["NO_MKDOCS_2_WARNING"] = "1"
+
+    def build() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True,
+                              check=False, timeout=300)
+
+    passing = build()
+    assert passing.returncode == 0, passing.stderr
+    assert "1 page(s) verified in a sandbox" in passing.stderr
+    assert "sr-block--passed" in _html(root)
+    _edit(root / "docs" / "index.md", "$ echo hello\nhello\n", "$ echo hello\nhullo\n")
+    failing = build()
+    assert failing.returncode == 1
+    assert f"docs/index.md:{HELLO_LINE + 1}: failed" in failing.stderr

@@ -28,12 +28,15 @@ CHANGED_LINE = "컨테이너 안의 웹 서버입니다"
 pytestmark = pytest.mark.sandbox
 
 
+SKIPPED_IN_COPY = shutil.ignore_patterns(
+    ".git", ".venv", ".cache", "site", "*_cache", ".hypothesis", "__pycache__", "*.egg-info"
+)
+"""What a copy of the site leaves out: history, environments, caches and build output."""
+
+
 def _copy_site(dest: Path) -> Path:
-    for name in ("docs", "assets", "overrides"):
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, dest / name)
-    for yml in ROOT.glob("mkdocs*.yml"):
-        shutil.copy2(yml, dest / yml.name)
+    """The repository's sources (config files may name hooks and assets anywhere in it)."""
+    shutil.copytree(ROOT, dest, ignore=SKIPPED_IN_COPY, dirs_exist_ok=True)
     fixtures = ROOT / ".cache" / "snippet-runner" / "fixtures"
     if fixtures.is_dir():  # built images only; results are not copied
         shutil.copytree(fixtures, dest / ".cache" / "snippet-runner" / "fixtures")

@@ -48,9 +48,10 @@ CASES: tuple[Case, ...] = (
     Case("마운트하면", f"{P}#볼륨", "마운트되어 (ending differs)", (f"{P}#포트",)),
     Case("공유하는", f"{P}#도커와-호스트", "공유 할 수 (verb ending)"),
     Case("이해하기", f"{P}#마치며", "이해하고 (verb ending)"),
-    Case("파일을", f"{P}#볼륨", "파일들을 (plural + particle)", (f"{P}#포트",)),
+    Case("볼륨을", f"{P}#볼륨", "볼륨에, 볼륨지정 (particle; compound)"),
     Case("문서", f"{P}#마치며", "공식문서를 (inside a compound)", (f"{P}#포트",)),
-    Case("종료되면", f"{P}#볼륨", "종료시에 (ending differs)", (f"{P}#포트",)),
+    Case("브리지가", f"{P}#포트", "브리지 대역, 브리지인 (particle/copula)", (f"{P}#마치며",)),
+    Case("루프백이", f"{P}#포트", "루프백(`lo`)만", (f"{P}#볼륨", f"{P}#마치며")),
     Case("저장하려면", f"{P}#볼륨", "저장할 수 (ending differs)", (f"{P}#포트",)),
     Case("사라지는", f"{P}#볼륨", "사라집니다 (contracted ending)", (f"{P}#포트",)),
 )
@@ -161,16 +162,19 @@ def test_enrich_index_rejects_a_file_that_is_not_an_index(tmp_path: Path) -> Non
 
 def query_table(site: Site) -> str:
     """The before/after table as Markdown (for README and reports)."""
-    before, after = run_worker(site, plain_material(site.search_index("ko")), [
-        c.query for c in CASES
-    ]), run_worker(site, site.search_index("ko"), [c.query for c in CASES])
-    rows = ["| query | page writes | expected | plain Material | with search_ko |", "|---|---|---|---|---|"]
+    queries = [c.query for c in CASES]
+    before = run_worker(site, plain_material(site.search_index("ko")), queries)
+    after = run_worker(site, site.search_index("ko"), queries)
+    rows = [
+        "| query | the page writes | expected | plain Material | with search_ko |",
+        "|---|---|---|---|---|",
+    ]
     for c in CASES:
         def mark(hits: list[str], c: Case = c) -> str:
             return f"{'found' if c.expected in hits else 'missed'} ({len(hits)} hits)"
 
         rows.append(
-            f"| `{c.query}` | {c.why} | `{c.expected.split('/')[-1] or c.expected}` | "
+            f"| `{c.query}` | {c.why} | `#{c.expected.split('#')[-1]}` | "
             f"{mark(before[c.query])} | {mark(after[c.query])} |"
         )
     return "\n".join(rows)
