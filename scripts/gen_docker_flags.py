@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "snippet_runner" / "docker_flags_data.py"
@@ -35,20 +36,24 @@ def help_text(docker: str, words: list[str]) -> str:
     return proc.stdout
 
 
+def section(text: str, title: str) -> Iterator[str]:
+    """The lines of every help section whose heading ends with ``title`` (e.g. "Options:"),
+    up to the blank line that ends it."""
+    inside = False
+    for line in text.splitlines():
+        if line.rstrip().endswith(title):
+            inside = True
+        elif not line.strip():
+            inside = False
+        elif inside:
+            yield line
+
+
 def parse_options(text: str) -> dict[str, object]:
     """Short and long flags (name → takes a value) from one help text."""
     short: dict[str, bool] = {}
     longs: dict[str, bool] = {}
-    in_options = False
-    for line in text.splitlines():
-        if line.rstrip().endswith("Options:"):
-            in_options = True
-            continue
-        if in_options and line and not line.startswith(" "):
-            in_options = False
-        match = OPTION.match(line) if in_options else None
-        if not match:
-            continue
+    for match in filter(None, map(OPTION.match, section(text, "Options:"))):
         longs[match["long"]] = match["type"] is not None
         if match["short"]:
             short[match["short"]] = match["type"] is not None
@@ -57,19 +62,7 @@ def parse_options(text: str) -> dict[str, object]:
 
 def subcommands(text: str) -> list[str]:
     """Names listed in the help text's command sections."""
-    names: list[str] = []
-    in_commands = False
-    for line in text.splitlines():
-        if line.rstrip().endswith("Commands:"):
-            in_commands = True
-            continue
-        if in_commands and not line.strip():
-            in_commands = False
-            continue
-        match = COMMAND.match(line) if in_commands else None
-        if match:
-            names.append(match["name"])
-    return names
+    return [m["name"] for m in filter(None, map(COMMAND.match, section(text, "Commands:")))]
 
 
 def build_table(docker: str) -> tuple[str, dict[str, dict[str, object]]]:

@@ -7,15 +7,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backend import Sandbox
+from .backend import Backend, Sandbox
 from .errors import SnippetRunnerError
 from .model import Fix, Outcome, Snippet, Status
 
@@ -89,7 +91,7 @@ def load_page(path: Path | str) -> Page:
 
     path = Path(path)
     text = read_text(path)
-    snippets = tuple(extract(text, path))
+    snippets = tuple(extract(text, path, require_closed=True))
     return Page(path=path, text=text, snippets=snippets,
                 fixes=tuple(find_fixes(text, snippets, path)))
 
@@ -98,10 +100,11 @@ def _today() -> str:
     return datetime.datetime.now(datetime.UTC).date().isoformat()
 
 
-def _error_report(page: Page, message: str, engine: str) -> PageReport:
-    """A report saying the page could not be run at all (every runnable snippet: ERROR)."""
-    outcomes = tuple(Outcome(s, None, Status.SKIPPED if s.options.skip else Status.ERROR,
-                             diff=message) for s in page.snippets)
+def _unrun_report(page: Page, status: Status, message: str, engine: str) -> PageReport:
+    """A report for a page that did not run: skipped blocks SKIPPED, every other one ``status``."""
+    outcomes = tuple(Outcome(s, None, Status.SKIPPED, diff=f"skipped: {s.options.skip}")
+                     if s.options.skip is not None else Outcome(s, None, status, diff=message)
+                     for s in page.snippets)
     return PageReport(page, outcomes, engine, _today())
 
 
@@ -121,59 +124,144 @@ def verify_pages(pages: Sequence[Page], config: RunConfig,
     ``config.jobs`` workers each start one sandbox, take pages from a shared queue, reset the
     sandbox between pages and close it at the end. A sandbox that cannot start or reset turns
     that worker's pages into ERROR reports (the other workers go on); nothing here raises for a
-    failing snippet. A page without runnable snippets starts no sandbox.
+    failing snippet. A page without runnable snippets starts no sandbox. On KeyboardInterrupt
+    every sandbox is closed (killing what runs in it) before the interrupt propagates.
     """
-    from .backends import get_backend
-
     reports: dict[int, PageReport] = {}
     todo: queue.Queue[int] = queue.Queue()
     for i, page in enumerate(pages):
         if any(s.options.skip is None for s in page.snippets):
             todo.put(i)
         else:
-            reports[i] = PageReport(page, tuple(Outcome(s, None, Status.SKIPPED,
-                                    diff=f"skipped: {s.options.skip}") for s in page.snippets),
-                                    "", _today())
+            reports[i] = _unrun_report(page, Status.SKIPPED, "", "")
             if progress:
                 progress(reports[i])
-    if todo.empty():
-        return [reports[i] for i in range(len(pages))]
-    backend = get_backend(config.backend, config)
-    lock = threading.Lock()
+    if not todo.empty():
+        from .backends import get_backend
 
-    def done(i: int, report: PageReport) -> None:
-        with lock:
-            reports[i] = report
-        if progress:
-            progress(report)
+        pool = _Pool(get_backend(config.backend, config), pages, config, progress, todo, reports)
+        pool.run(max(1, min(config.jobs, todo.qsize())))
+    return [reports[i] for i in range(len(pages))]
 
-    def worker() -> None:
+
+_STOP_GRACE = 10.0
+"""Seconds to wait for workers to notice their sandbox was closed under them (interrupt)."""
+
+
+class _Interrupted(SnippetRunnerError):
+    """A worker started a sandbox after the run was interrupted."""
+
+
+@dataclass
+class _Pool:
+    """The worker threads of one `verify_pages` call and the sandboxes they hold."""
+
+    backend: Backend
+    """Where sandboxes come from."""
+    pages: Sequence[Page]
+    """All pages (workers index into it)."""
+    config: RunConfig
+    """How to run."""
+    progress: Progress | None
+    """Told about each finished page."""
+    todo: queue.Queue[int]
+    """Indexes of the pages still to run."""
+    reports: dict[int, PageReport]
+    """Finished reports by page index (shared; written under ``lock``)."""
+    live: list[Sandbox] = field(default_factory=list)
+    """Sandboxes started and not yet closed; whoever removes one from here closes it."""
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set on interrupt: workers take no new page and keep quiet about what breaks."""
+    failure: BaseException | None = None
+    """An unexpected error of a worker, re-raised in the caller's thread."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Guards ``reports``, ``live`` and ``failure``."""
+
+    def run(self, count: int) -> None:
+        """Run ``count`` workers until the queue is empty; re-raise a worker's crash."""
+        threads = [threading.Thread(target=self._work, name=f"snippet-runner-{n}", daemon=True)
+                   for n in range(count)]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                thread.join()
+        except KeyboardInterrupt:
+            self._stop(threads)
+            raise
+        if self.failure is not None:
+            raise self.failure
+
+    def _stop(self, threads: list[threading.Thread]) -> None:
+        """Close every live sandbox (that kills its commands) and give workers time to end."""
+        with self.lock:
+            self.stopping.set()
+            live, self.live = self.live, []
+        for sandbox in live:
+            with contextlib.suppress(SnippetRunnerError):
+                sandbox.close()
+        deadline = time.monotonic() + _STOP_GRACE
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _work(self) -> None:
         sandbox: Sandbox | None = None
         try:
-            while True:
+            while not self.stopping.is_set():
                 try:
-                    i = todo.get_nowait()
+                    index = self.todo.get_nowait()
                 except queue.Empty:
                     return
-                try:
-                    if sandbox is None:
-                        sandbox = backend.start()
-                    else:
-                        sandbox.reset()
-                    done(i, _verify_one(sandbox, pages[i], config))
-                except SnippetRunnerError as err:
-                    done(i, _error_report(pages[i], f"could not run: {err}", backend.name))
-                    if sandbox is not None:
-                        sandbox.close()
-                    sandbox = None
+                sandbox = self._page(sandbox, index)
+        except BaseException as err:  # handed to the caller's thread, which re-raises it
+            with self.lock:
+                if not self.stopping.is_set() and self.failure is None:
+                    self.failure = err
         finally:
             if sandbox is not None:
-                sandbox.close()
+                self._release(sandbox)
 
-    workers = [threading.Thread(target=worker, name=f"snippet-runner-{n}", daemon=True)
-               for n in range(max(1, min(config.jobs, todo.qsize())))]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
-    return [reports[i] for i in range(len(pages))]
+    def _page(self, sandbox: Sandbox | None, index: int) -> Sandbox | None:
+        """Verify one page; returns the sandbox to reuse, None once it failed (then closed)."""
+        page = self.pages[index]
+        ok = False
+        try:
+            if sandbox is None:
+                sandbox = self._start()
+            else:
+                sandbox.reset()
+            report = _verify_one(sandbox, page, self.config)
+            ok = True
+        except (SnippetRunnerError, OSError) as err:  # OSError: the backend's system calls
+            report = _unrun_report(page, Status.ERROR, f"could not run: {err}",
+                                   self.backend.name)
+        finally:  # also on a crash, which `_work` hands on
+            if not ok and sandbox is not None:
+                self._release(sandbox)
+        self._done(index, report)
+        return sandbox if ok else None
+
+    def _start(self) -> Sandbox:
+        sandbox = self.backend.start()
+        with self.lock:
+            stopping = self.stopping.is_set()
+            if not stopping:
+                self.live.append(sandbox)
+        if stopping:
+            sandbox.close()
+            raise _Interrupted("interrupted")
+        return sandbox
+
+    def _release(self, sandbox: Sandbox) -> None:
+        """Close ``sandbox`` unless the interrupt handler took it over."""
+        with self.lock:
+            if not any(s is sandbox for s in self.live):
+                return
+            self.live = [s for s in self.live if s is not sandbox]
+        sandbox.close()
+
+    def _done(self, index: int, report: PageReport) -> None:
+        with self.lock:
+            self.reports[index] = report
+        if self.progress and not self.stopping.is_set():
+            self.progress(report)

@@ -8,6 +8,8 @@ as one paragraph, never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,13 +17,15 @@ from pathlib import Path
 from . import __version__
 from .api import Page, PageReport, RunConfig, load_page, verify_pages
 from .errors import ConfigError, SnippetRunnerError
-from .fixes import non_overlapping
-from .model import FixSafety, Status
+from .fixes import fixes_in, non_overlapping
+from .model import Fix, FixSafety, Status
 from .report import Progress, fix_line, page_dict, print_terminal, to_json, to_junit
-from .rewrite import Edit, rewrite_file
+from .rewrite import Edit, ensure_writable, rewrite_file
 from .update import update_edits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, what shells report for Ctrl-C."""
 
 DESCRIPTION = """\
 Prove the shell examples of Markdown pages: extract every bash/console/sh/shell/shell-session
@@ -126,11 +130,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
-    """Files as given, directories as their ``*.md`` files (sorted); ConfigError if missing."""
+    """Files as given, directories as their ``*.md`` files (sorted).
+
+    ConfigError for a missing path and for a directory without any ``*.md``: both are
+    usually a mistyped argument, and "0 pages, all good" would hide it.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.md") if p.is_file()))
+            pages = sorted(p for p in path.rglob("*.md") if p.is_file())
+            if not pages:
+                raise ConfigError("this directory has no Markdown (*.md) files.", path=path)
+            found.extend(pages)
         elif path.exists():
             found.append(path)
         else:
@@ -145,28 +156,52 @@ def _load(paths: Sequence[Path]) -> list[Page]:
 def _config(args: argparse.Namespace) -> RunConfig:
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, not {args.jobs}.")
-    if args.timeout <= 0 or args.page_timeout <= 0:
-        raise ConfigError("--timeout and --page-timeout must be positive numbers of seconds.")
+    for flag, seconds in (("--timeout", args.timeout), ("--page-timeout", args.page_timeout)):
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise ConfigError(f"{flag} must be a positive number of seconds, not {seconds}.")
     return RunConfig(backend=args.backend, jobs=args.jobs, command_timeout=args.timeout,
                      page_timeout=args.page_timeout, apply_safe_fixes=not args.no_fixes,
                      use_cache=False)
 
 
 def _verify(pages: list[Page], args: argparse.Namespace) -> list[PageReport]:
+    config = _config(args)
+    if args.junit:
+        _check_report_path(args.junit)
     progress = Progress(len(pages))
     try:
-        return verify_pages(pages, _config(args), progress)
+        return verify_pages(pages, config, progress)
     finally:
         progress.finish()
 
 
+def _check_report_path(path: Path) -> None:
+    """ConfigError before anything runs when the JUnit report could not be written after."""
+    folder = path.parent
+    if path.is_dir():
+        raise ConfigError("--junit needs a file name, but this is a directory.", path=path)
+    if not folder.is_dir():
+        raise ConfigError(f"--junit: the directory {folder} does not exist; create it first.",
+                          path=path)
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists()
+                                                     and not os.access(path, os.W_OK)):
+        raise ConfigError("--junit: this file cannot be written (permission denied).",
+                          path=path)
+
+
 def _report(reports: list[PageReport], args: argparse.Namespace) -> None:
-    if args.junit:
-        args.junit.write_text(to_junit(reports), encoding="utf-8")
+    """The text or JSON report on stdout, then the JUnit file (its failure is reported last,
+    after the results are already on screen)."""
     if args.json:
         sys.stdout.write(to_json(reports) + "\n")
     else:
         print_terminal(reports, sys.stdout, color=sys.stdout.isatty(), verbose=args.verbose)
+    if args.junit:
+        try:
+            args.junit.write_text(to_junit(reports), encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"--junit: cannot write the report: {err.strerror}.",
+                              path=args.junit) from err
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -176,11 +211,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED
 
 
+def _safe_fixes(page: Page) -> list[Fix]:
+    """The safe fixes ``fix --write`` applies to the page (overlaps dropped)."""
+    return non_overlapping([f for f in page.fixes if f.safety is FixSafety.SAFE])
+
+
 def cmd_fix(args: argparse.Namespace) -> int:
     """``fix``: report fixes, or apply the safe ones."""
+    pages = _load(args.paths)
+    if args.write:  # all or nothing: refuse before the first file is touched
+        for page in pages:
+            if _safe_fixes(page):
+                ensure_writable(page.path)
     pending = 0
-    for page in _load(args.paths):
-        safe = non_overlapping([f for f in page.fixes if f.safety is FixSafety.SAFE])
+    for page in pages:
+        safe = _safe_fixes(page)
         for fix in page.fixes:
             applied = args.write and fix.safety is FixSafety.SAFE
             sys.stdout.write(fix_line(fix, applied=applied))
@@ -195,9 +240,35 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refuse_pending_fixes(pages: list[Page]) -> None:
+    """ConfigError when a command would run with a safe fix the page doesn't have yet.
+
+    ``update`` would then record the fixed command's output under the unfixed command, and the
+    page would contradict itself (``check --no-fixes`` fails on it).
+    """
+    for page in pages:
+        safe = _safe_fixes(page)
+        for command in (c for s in page.snippets for c in s.commands):
+            pending = fixes_in(safe, command.span)
+            if pending:
+                rules = ", ".join(sorted({f.rule for f in pending}))
+                raise ConfigError(
+                    f"this command has pending safe fixes ({rules}), and `update` would record "
+                    "the output of the fixed command under the unfixed one. Apply them first "
+                    f"with `snippet-runner fix --write {page.path}`, or record the command as "
+                    "written with `update --no-fixes`.", path=command.location.path,
+                    line=command.location.line)
+
+
 def cmd_update(args: argparse.Namespace) -> int:
     """``update``: rewrite expected output where it differs from a real run."""
-    reports = _verify(_load(args.paths), args)
+    pages = _load(args.paths)
+    for page in pages:  # refuse before a long run whose results could not be written
+        if any(s.commands for s in page.snippets):
+            ensure_writable(page.path)
+    if not args.no_fixes:
+        _refuse_pending_fixes(pages)
+    reports = _verify(pages, args)
     for report in reports:
         edits = update_edits(report.page.text, report.outcomes)
         if edits and rewrite_file(report.page.path, report.page.text, edits):
@@ -263,8 +334,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"snippet-runner: could not run: {err}\n")
         return EXIT_FAILED
     except KeyboardInterrupt:
-        sys.stderr.write("snippet-runner: interrupted\n")
-        return 130
+        sys.stderr.write("snippet-runner: interrupted (Ctrl-C); the commands that were running "
+                         "were stopped and their sandboxes removed.\n")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

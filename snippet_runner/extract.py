@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 
 from .errors import ConfigError
 from .model import Command, Location, Snippet, Span
-from .options import has_file_option, parse_options, split_info
+from .options import has_file_option, language, parse_options, split_info
 
 SHELL_LANGS = frozenset({"bash", "console", "sh", "shell", "shell-session"})
 """Fence languages whose blocks are verified unless skipped."""
@@ -102,8 +102,13 @@ def _body_lines(lines: list[SourceLine], first: int, contents: list[str],
     return body
 
 
-def extract(text: str, path: Path) -> list[Snippet]:
-    """All snippets of a page, in order. ConfigError (file:line) on a malformed block."""
+def extract(text: str, path: Path, *, require_closed: bool = False) -> list[Snippet]:
+    """All snippets of a page, in order. ConfigError (file:line) on a malformed block.
+
+    Markdown lets a fence run unclosed to the end of the page (or of its list item or quote);
+    ``require_closed`` turns that into an error, because then the page's prose below becomes
+    the block's expected output. `api.load_page` sets it; the default follows CommonMark.
+    """
     lines = split_lines(text)
     tokens = MarkdownIt("commonmark").parse(_markdown_source(lines))
     snippets: list[Snippet] = []
@@ -111,27 +116,27 @@ def extract(text: str, path: Path) -> list[Snippet]:
         if token.type != "fence" or token.map is None:
             continue
         info = token.info
-        lang = info.strip().split(" ", 1)[0].lower()
-        if lang not in SHELL_LANGS and not has_file_option(info):
+        if language(info) not in SHELL_LANGS and not has_file_option(info):
             continue
-        snippet = _snippet(lines, token.map[0], token.map[1], token.markup, info, token.content,
-                           path, len(snippets))
-        snippets.append(snippet)
+        start, stop = token.map
+        # markdown-it's content holds the lines between the fences, so the range is two lines
+        # longer than the content exactly when a closing fence line ends it.
+        closed = stop - start == token.content.count("\n") + 2
+        if require_closed and not closed:
+            raise ConfigError(
+                f"the {token.markup}{language(info)} fence that starts here is never closed, so "
+                "Markdown runs it to the end of the page (or of its list item or quote) and "
+                "everything below would be shown, and checked, as this block's output; add a "
+                f"closing {token.markup} line.", path=path, line=lines[start].number)
+        snippets.append(_snippet(lines, start, stop, closed, info, token.content, path,
+                                 len(snippets)))
     return snippets
 
 
-def _is_closing(line: str, markup: str) -> bool:
-    stripped = line.strip(" \t")
-    if line.startswith(">"):
-        stripped = line.lstrip("> \t")
-    return (len(stripped) >= len(markup) and set(stripped) == {markup[0]})
-
-
-def _snippet(lines: list[SourceLine], start: int, stop: int, markup: str, info: str,
+def _snippet(lines: list[SourceLine], start: int, stop: int, closed: bool, info: str,
              content: str, path: Path, index: int) -> Snippet:
     """Build one snippet from a fence token's line range ``[start, stop)`` (0-based)."""
     opening = lines[start]
-    closed = stop - 1 > start and _is_closing(lines[stop - 1].text, markup)
     last = stop - 1
     contents = content.split("\n")[:-1] if content else []
     body_first = start + 1

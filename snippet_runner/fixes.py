@@ -233,13 +233,19 @@ def _token_fixes(group: list[Segment], path: Path) -> Iterator[Fix]:
         table = FLAGS[docker_args[i]] if i in docker_args else None
         yield from _flag_fix(word, table, docker_args.get(i, ""), line_of[word.start], path)
     for segment in group:
-        for left, right in itertools.pairwise(tokens(segment)):
-            if (right.start == left.end + 1 and _SPLIT_LEFT.fullmatch(left.text)
-                    and _SPLIT_RIGHT.match(right.text)):
-                joined = left.text + right.text
-                yield _fix(SPLIT_PATH, f"{left.text} {right.text.split(':')[0]} looks like one "
-                           f"path split by a stray space; did you mean "
-                           f"{joined.split(':')[0]}?", segment.line, left.end, " ", "", path)
+        for left, right in _split_paths(segment):
+            joined = left.text + right.text
+            yield _fix(SPLIT_PATH, f"{left.text} {right.text.split(':')[0]} looks like one "
+                       f"path split by a stray space; did you mean {joined.split(':')[0]}?",
+                       segment.line, left.end, " ", "", path)
+
+
+def _split_paths(segment: Segment) -> Iterator[tuple[Token, Token]]:
+    """Neighbouring words that read as one path cut by a single space (``/etc/gitlab- runner/``)."""
+    for left, right in itertools.pairwise(tokens(segment)):
+        if (right.start == left.end + 1 and _SPLIT_LEFT.fullmatch(left.text)
+                and _SPLIT_RIGHT.match(right.text)):
+            yield left, right
 
 
 def _docker_flag_positions(words: list[Token], start: int,
@@ -318,12 +324,10 @@ def _near_duplicates(group: list[Segment], path: Path) -> Iterator[Fix]:
     for segment in group:
         seg_words = [(m[0], segment.start + m.start(), segment.line)
                      for m in _WORD.finditer(segment.text)]
-        for left, right in itertools.pairwise(tokens(segment)):
-            if (right.start == left.end + 1 and _SPLIT_LEFT.fullmatch(left.text)
-                    and _SPLIT_RIGHT.match(right.text)):
-                last = [w for w in seg_words if left.start <= w[1] < left.end][-1]
-                first = next(w for w in seg_words if right.start <= w[1] < right.end)
-                words.append((last[0] + first[0], None, segment.line))
+        for left, right in _split_paths(segment):  # the joined word counts as written
+            last = [w for w in seg_words if left.start <= w[1] < left.end][-1]
+            first = next(w for w in seg_words if right.start <= w[1] < right.end)
+            words.append((last[0] + first[0], None, segment.line))
         words.extend(seg_words)
     counts: dict[str, int] = {}
     for text, _, _ in words:
@@ -346,8 +350,7 @@ def _near_duplicates(group: list[Segment], path: Path) -> Iterator[Fix]:
 
 def fixed_command_text(text: str, command: Command, fixes: list[Fix] | tuple[Fix, ...]) -> str:
     """The command as the shell should get it with ``fixes`` (inside its span) applied."""
-    inside = non_overlapping([f for f in fixes if command.span.start <= f.span.start
-                              and f.span.end <= command.span.end])
+    inside = non_overlapping(fixes_in(fixes, command.span))
     if not inside:
         return command.text
     source = text[command.span.start:command.span.end]

@@ -37,6 +37,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from .errors import ConfigError
+from .rewrite import decode_utf8
 
 IMAGE_MAP_NAME = "imported-images.yml"
 """File in the assets directory mapping an imported image's file name to a replacement."""
@@ -541,13 +542,11 @@ def import_jekyll(
     """
     src, dest = Path(src), Path(dest)
     try:
-        text = src.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"the file is not UTF-8 text (byte {exc.start} cannot be decoded).", path=src
-        ) from None
+        data = src.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the post: {exc.strerror}.", path=src) from None
+    # Jekyll ignores a BOM and any style of line break; the page is written with "\n".
+    text = re.sub(r"\r\n?", "\n", decode_utf8(data, src).removeprefix("\ufeff"))
     if assets_dir is None:
         assets_dir = _find_assets_dir(dest)
     if images is None:

@@ -44,11 +44,16 @@ def _unescape(value: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), value)
 
 
+def language(info: str) -> str:
+    """The fence's language: the info string's first word (any whitespace ends it), lower-cased."""
+    words = info.split(None, 1)
+    return words[0].lower() if words else ""
+
+
 def split_info(info: str, *, path: Path, line: int) -> InfoString:
     """Split ``info`` into language and ``key="value"`` pairs; ConfigError on anything else."""
-    info = info.strip()
-    lang, _, rest = info.partition(" ")
-    rest = rest.strip()
+    words = info.split(None, 1)
+    rest = words[1].strip() if len(words) > 1 else ""
     pairs: list[tuple[str, str]] = []
     pos = 0
     while pos < len(rest):
@@ -64,7 +69,7 @@ def split_info(info: str, *, path: Path, line: int) -> InfoString:
                 path=path, line=line)
         pairs.append((match[1], _unescape(match[2])))
         pos = match.end()
-    return InfoString(lang=lang.lower(), rest=rest, pairs=tuple(pairs))
+    return InfoString(lang=language(info), rest=rest, pairs=tuple(pairs))
 
 
 def has_file_option(info: str) -> bool:
@@ -120,7 +125,7 @@ def _timeout(values: dict[str, str], path: Path, line: int) -> float | None:
 
 def _exit(values: dict[str, str], path: Path, line: int) -> int:
     raw = values.get("exit", "0")
-    if not raw.isdigit() or int(raw) > 255:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 255:  # "²".isdigit() is True
         raise ConfigError(f'exit="{raw}" must be an exit status from 0 to 255, e.g. exit="125".',
                           path=path, line=line)
     return int(raw)

@@ -17,12 +17,14 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page as MkDocsPage
 
 from . import api
 from .api import Page, PageReport, RunConfig
@@ -85,7 +87,7 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
 
     # -- configuration ---------------------------------------------------------------------
 
-    def on_config(self, config: Any) -> Any:
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Resolve options against mkdocs.yml's directory and the ``SNIPPET_RUNNER`` switch."""
         self._enabled = _switch(os.environ.get(ENV_SWITCH), default=self.config.enabled)
         root = Path(config.config_file_path or ".").resolve().parent
@@ -104,7 +106,7 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
 
     # -- verification, once per build ------------------------------------------------------
 
-    def on_files(self, files: Any, config: Any) -> Any:
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         """Load every page, log its typo fixes, and verify those with blocks."""
         self._pages = {}
         self._placeholders = {}
@@ -118,7 +120,11 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
             if self._enabled:
                 self._verify()
             else:
-                log.info("snippet-runner: %s=false, snippets are not verified", ENV_SWITCH)
+                log.info(
+                    "snippet-runner: verification is switched off (%s=false or enabled: false); "
+                    "blocks are shown unverified",
+                    ENV_SWITCH,
+                )
         except SnippetRunnerError as err:
             raise PluginError(f"snippet-runner: {err}") from None
         return files
@@ -145,7 +151,9 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
     # -- rendering -------------------------------------------------------------------------
 
     @event_priority(50)  # before other plugins touch the Markdown: block lines must still match
-    def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
+    def on_page_markdown(
+        self, markdown: str, page: MkDocsPage, config: MkDocsConfig, files: Files
+    ) -> str:
         """Swap each block for a placeholder of its rendered form."""
         state = self._pages.get(page.file.abs_src_path or "")
         if state is None:
@@ -165,7 +173,9 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
         self._placeholders[page.file.src_uri] = placeholders
         return new
 
-    def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+    def on_page_content(
+        self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files
+    ) -> str:
         """Put the rendered blocks where their placeholders ended up."""
         placeholders = self._placeholders.get(page.file.src_uri)
         return html if placeholders is None else placeholders.insert(html)

@@ -218,9 +218,7 @@ def render_block(
 def _block_status(snippet: Snippet, outcomes: Sequence[Outcome] | None) -> str:
     if snippet.options.skip is not None:
         return "skipped"
-    if outcomes is None:
-        return "unverified"
-    if not outcomes:
+    if not outcomes:  # verification off, or the page was not run
         return "unverified"
     bad = [o.status for o in outcomes if o.status not in (Status.PASSED, Status.SKIPPED)]
     return bad[0].value if bad else "passed"
@@ -235,7 +233,7 @@ def _step_html(
     labels: Labels,
 ) -> str:
     applied = fixes_in(tuple(fixes), command.span)
-    shown = shown_command(page, command, applied)
+    shown = fixed_command_text(page.text, command, applied)  # repaired, indentation removed
     code = highlight(shown, BashLexer(), HtmlFormatter(nowrap=True)).rstrip("\n")
     parts = [
         '<div class="sr-step">',
@@ -259,11 +257,6 @@ def _step_html(
         parts.append("</div>")
     parts.append("</div>")
     return "\n".join(parts)
-
-
-def shown_command(page: Page, command: Command, fixes: Sequence[Fix]) -> str:
-    """The command as readers should type it: safe fixes applied, fence indentation removed."""
-    return fixed_command_text(page.text, command, tuple(fixes))
 
 
 # A line of expected output standing for any number of lines.

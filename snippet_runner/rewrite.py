@@ -44,26 +44,59 @@ def apply_edits(text: str, edits: list[Edit] | tuple[Edit, ...]) -> str:
     return text
 
 
+def decode_utf8(data: bytes, path: Path) -> str:
+    """``data`` as text, nothing translated; ConfigError locating the first byte that isn't
+    UTF-8 (so a user can find the stray Latin-1 character in a long page)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        before = data[data.rfind(b"\n", 0, err.start) + 1:err.start].decode("utf-8")
+        column = len(before) + 1  # in characters, as an editor counts them
+        raise ConfigError(f"is not UTF-8 text: line {line}, column {column} has byte "
+                          f"0x{data[err.start]:02X} ({err.reason}); save it as UTF-8.",
+                          path=path) from err
+
+
 def read_text(path: Path) -> str:
     """A Markdown file as text with line ends and BOM kept; ConfigError when unreadable."""
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"is not UTF-8 text (byte {err.start}: {err.reason}); save it as UTF-8.",
-                          path=path) from err
+        data = path.read_bytes()
+    except IsADirectoryError as err:
+        raise ConfigError("is a directory, not a Markdown file.", path=path) from err
     except OSError as err:
         raise ConfigError(f"cannot be read: {err.strerror}.", path=path) from err
+    return decode_utf8(data, path)
+
+
+def ensure_writable(path: Path) -> None:
+    """ConfigError when ``path`` is read-only: its mode has no write bit (respected even for
+    root, who could replace it anyway) or this user may not write it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        raise ConfigError(f"cannot be examined: {err.strerror}.", path=path) from err
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise ConfigError("is read-only, so it was left unchanged; make it writable "
+                          f"(chmod u+w {path}) and run again.", path=path)
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8, no newline translation) in one step."""
+    """Replace ``path`` with ``text`` (UTF-8, no newline translation) in one step.
+
+    ConfigError when the directory can't take the temporary file or the replace fails; the
+    original file is then untouched.
+    """
     data = text.encode("utf-8")
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise ConfigError(f"cannot be rewritten: {err.strerror} in its directory "
+                          f"{path.parent}.", path=path) from err
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -71,21 +104,24 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise ConfigError(f"cannot be rewritten: {err.strerror}.", path=path) from err
         raise
 
 
 def rewrite_file(path: Path, original: str, edits: list[Edit]) -> bool:
     """Apply ``edits`` to the file whose text was ``original``; False when nothing changed.
 
-    Refuses (ConfigError) when the file changed on disk since it was read, so an editor's
-    unsaved-then-saved work is never overwritten with stale offsets.
+    Refuses (ConfigError) when the file is read-only, or changed on disk since it was read, so
+    an editor's unsaved-then-saved work is never overwritten with stale offsets.
     """
     new = apply_edits(original, edits)
     if new == original:
         return False
+    ensure_writable(path)
     if read_text(path) != original:
         raise ConfigError("changed on disk while snippet-runner was working; run it again.",
                           path=path)

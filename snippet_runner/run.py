@@ -102,7 +102,7 @@ def _put_file(state: PageRun, snippet: Snippet) -> Outcome:
     assert snippet.options.file is not None
     try:
         state.sandbox.put_file(snippet.options.file, snippet.body.encode("utf-8"))
-    except SnippetRunnerError as err:
+    except (SnippetRunnerError, OSError) as err:
         return Outcome(snippet, None, Status.ERROR, diff=f"could not write "
                        f"{snippet.options.file} into the sandbox: {err}")
     return Outcome(snippet, None, Status.PASSED)
@@ -119,7 +119,7 @@ def _execute(state: PageRun, snippet: Snippet, text: str, stdin: str | None,
         ran = state.session(snippet.options.session).run(text, timeout=timeout, stdin=stdin)
         state.last_limit = timeout
         return ran
-    except SnippetRunnerError as err:
+    except (SnippetRunnerError, OSError) as err:  # OSError: a backend's system call failed
         state.broken = str(err)
         return Outcome(snippet, command, Status.ERROR, diff=f"could not run: {err}")
 

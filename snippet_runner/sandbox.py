@@ -521,10 +521,27 @@ class NamespaceSandbox:
         return session
 
     def put_file(self, path: str, content: bytes) -> None:
-        target = self.host_path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        self.host_path(path)  # validates
+        # Written from inside the mount namespace, not through /proc/PID/root: there, an
+        # absolute symlink in the sandbox (/etc/localtime -> /usr/share/...) would resolve
+        # against the host's root and the write would land on the host.
+        self._inside(['mkdir -p -- "$(dirname -- "$1")" && cat >"$1"', path], content)
         self._put.add(path)
+
+    def _inside(self, script_and_args: list[str], stdin: bytes = b"") -> None:
+        """Run a small ``sh`` script in the sandbox's mount namespace (its file view)."""
+        script, *args = script_and_args
+        argv = ["nsenter", "-t", str(self._init_pid), "-m", "--", "/usr/bin/env", "-i",
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "sh", "-c", script, "sh", *args]
+        try:
+            done = subprocess.run(argv, input=stdin, capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SandboxError(f"could not reach the sandbox's files: {exc}") from exc
+        if done.returncode != 0:
+            raise SandboxError(
+                "could not write in the sandbox: "
+                + done.stderr.decode(errors="replace").strip()
+            )
 
     def reset(self) -> None:
         """Close sessions; remove the containers, networks, volumes and images created since
@@ -552,16 +569,9 @@ class NamespaceSandbox:
                         c.images.remove(tag)
         except docker.errors.APIError as exc:
             raise SandboxError(f"could not reset the sandbox: {exc}") from exc
-        for path in sorted(self._put, reverse=True):
-            with contextlib.suppress(OSError):
-                self.host_path(path).unlink()
+        self._inside(['rm -f -- "$@"; find /tmp /root /home /var/tmp -mindepth 1 -maxdepth 1 '
+                      "-exec rm -rf -- {} +", *sorted(self._put)])
         self._put.clear()
-        for directory in ("/tmp", "/root", "/home", "/var/tmp"):
-            for child in self.host_path(directory).iterdir():
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink(missing_ok=True)
 
     def kill_containers_since(self, started: float) -> None:
         """Kill running containers created at or after ``started`` (a timed-out command's)."""
@@ -646,9 +656,17 @@ def _check_missing_image(command: str, output: str) -> None:
     if not unable and not pull:
         return
     image = unable.group(1) if unable else (pull.group(1) if pull and pull.group(1) else "")
+    words = command.split()
+    if not image and len(words) >= 3 and words[1] == "pull":
+        image = words[-1]
     if not image:
-        words = command.split()
-        image = words[-1] if len(words) >= 3 and words[1] == "pull" else "<image>"
+        from_line = re.search(r"FROM\s+(\S+)", output, re.IGNORECASE)
+        image = from_line.group(1) if from_line else ""
+    if not image:
+        raise MissingImageError(
+            f"`{command.strip()}` tried to pull an image from a registry, which the sandbox "
+            "never does. " + FIXTURE_HINT.format(name="<name>")
+        )
     name = image.split("/")[-1].split(":")[0].split("@")[0]
     raise MissingImageError(
         f"`{command.strip()}` needs the image {image}, which is not a fixture. "

@@ -141,6 +141,8 @@ class _Shell:
     """Write end of the command pipe."""
     marker: re.Pattern[bytes]
     """Matches the end-of-command marker and captures the exit status."""
+    slave_path: str = ""
+    """Where this process can open the terminal's slave side (to flush unread typed text)."""
     pgid: int = 0
     """bash's process group (= its pid and session id), as seen from this process."""
     pending: bytearray = field(default_factory=bytearray)
@@ -179,7 +181,7 @@ class PtySession:
     def _spawn(self) -> _Shell:
         nonce = secrets.token_hex(8)
         try:
-            master, slave = _open_pty(self._ptmx)
+            master, slave, slave_path = _open_pty(self._ptmx)
         except OSError as exc:
             raise SandboxError(f"could not open a terminal for the page's shell: {exc}") from exc
         attrs = termios.tcgetattr(slave)
@@ -203,7 +205,8 @@ class PtySession:
         os.close(slave)
         os.close(read_end)
         marker = re.compile(rb"\x1b\]7799;" + nonce.encode() + rb";(\d+)\x07")
-        shell = _Shell(proc=proc, master=master, pipe=write_end, marker=marker)
+        shell = _Shell(proc=proc, master=master, pipe=write_end, marker=marker,
+                       slave_path=slave_path)
         ok, out, _ = self._exchange(shell, ":", interactive=False, timeout=self._start_timeout)
         if not ok:
             self._kill_shell(shell)
@@ -308,16 +311,20 @@ class PtySession:
     def _collect(
         self, shell: _Shell, deadline: float, typed: str | None = None
     ) -> tuple[bool, bytes, int | None]:
-        """Read until the marker, the deadline or the end of the shell."""
+        """Read until the marker, the deadline or the end of the shell; type ``typed`` once
+        the command waits for input (written without blocking, however little it reads)."""
         buf = shell.pending
         old = len(buf)  # output of background jobs since the last command
+        scan = 0
+        to_type: bytes | None = typed.encode() if typed is not None else None
         begun = last_data = time.monotonic()
         while True:
-            match = shell.marker.search(buf)
+            match = shell.marker.search(buf, scan)
             if match:
                 out = bytes(buf[: match.start()])
                 shell.pending = bytearray(buf[match.end():])
                 return True, out, int(match.group(1))
+            scan = max(0, len(buf) - 64)  # a marker is shorter than 64 bytes
             now = time.monotonic()
             if now >= deadline:
                 shell.pending = bytearray()
@@ -325,14 +332,18 @@ class PtySession:
             if typed is not None and self._waits_for_input(
                 shell.master, bytes(buf[old:]), now - begun, now - last_data
             ):
-                os.write(shell.master, typed.encode())
-                typed = None
+                typed = None  # from now on, to_type drains as the terminal accepts it
+            writing = [shell.master] if typed is None and to_type else []
             wait = min(deadline - now, 0.05 if typed is not None else 0.5)
-            ready, _, _ = select.select([shell.master], [], [], wait)
-            if not ready:
+            readable, writable, _ = select.select([shell.master], writing, [], wait)
+            if writable and to_type:
+                to_type = to_type[_write_some(shell.master, to_type):]
+            if not readable:
                 continue
             try:
                 chunk = os.read(shell.master, 65536)
+            except BlockingIOError:
+                continue
             except OSError as exc:  # EIO: every slave fd closed, the shell is gone
                 if exc.errno != errno.EIO:
                     raise
@@ -371,7 +382,14 @@ class PtySession:
 
     def _restore_terminal(self, shell: _Shell) -> None:
         """Back to the session's terminal modes (echo off, cooked): a killed ``docker -it``
-        leaves the terminal raw, and an interactive command had echo switched on."""
+        leaves the terminal raw, and an interactive command had echo switched on. Typed text
+        nobody read is dropped, so it can't reach a later command."""
+        with contextlib.suppress(OSError):
+            slave = os.open(shell.slave_path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            try:
+                termios.tcflush(slave, termios.TCIFLUSH)
+            finally:
+                os.close(slave)
         with contextlib.suppress(OSError):
             attrs = termios.tcgetattr(shell.master)
             attrs[3] &= ~(termios.ECHO | termios.ECHONL)
@@ -381,20 +399,16 @@ class PtySession:
             termios.tcsetattr(shell.master, termios.TCSANOW, attrs)
 
 
-def _open_pty(ptmx: str | None) -> tuple[int, int]:
-    """A (master, slave) pair, from the given devpts instance's ``ptmx`` if any."""
-    if ptmx is None:
-        return os.openpty()
-    master = os.open(ptmx, os.O_RDWR | os.O_NOCTTY)
+def _write_some(fd: int, data: bytes) -> int:
+    """Write what the terminal takes now; the count written (0 when it is full)."""
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
     try:
-        fcntl.ioctl(master, _TIOCSPTLCK, struct.pack("i", 0))
-        number = struct.unpack("I", fcntl.ioctl(master, _TIOCGPTN, b"\0" * 4))[0]
-        slave = os.open(f"{os.path.dirname(ptmx)}/{number}",
-                        os.O_RDWR | os.O_NOCTTY)
-    except OSError:
-        os.close(master)
-        raise
-    return master, slave
+        return os.write(fd, data[:1024])
+    except BlockingIOError:
+        return 0
+    finally:
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags)
 
 
 _REMOTE_TERMINALS = frozenset({b"docker", b"ssh", b"kubectl", b"podman", b"nerdctl"})
@@ -427,6 +441,24 @@ def _reads_tty(group: int) -> bool:
         except (OSError, ValueError, IndexError):
             continue
     return reading
+
+
+def _open_pty(ptmx: str | None) -> tuple[int, int, str]:
+    """(master, slave, a path to open the slave by), from the given devpts instance's
+    ``ptmx`` if any (the sandbox's, so that ``tty`` inside names an existing device)."""
+    if ptmx is None:
+        master, slave = os.openpty()
+        return master, slave, os.ttyname(slave)
+    master = os.open(ptmx, os.O_RDWR | os.O_NOCTTY)
+    try:
+        fcntl.ioctl(master, _TIOCSPTLCK, struct.pack("i", 0))
+        number = struct.unpack("I", fcntl.ioctl(master, _TIOCGPTN, b"\0" * 4))[0]
+        path = f"{os.path.dirname(ptmx)}/{number}"
+        slave = os.open(path, os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        os.close(master)
+        raise
+    return master, slave, path
 
 
 def _wait_code(proc: subprocess.Popen[bytes]) -> int | None:

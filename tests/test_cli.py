@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -222,3 +223,186 @@ def test_update_leaves_timeouts_alone_and_exits_1(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert f"{page}:7: TIMEOUT $ sleep 20" in proc.stdout
     assert page.read_text(encoding="utf-8") == original.replace("hi\nold\n", "hi\nhi\n")
+
+
+# --- a demanding user's bad input: one paragraph naming file:line, never a traceback ----------
+
+def one_paragraph(proc: subprocess.CompletedProcess[str], where: str) -> str:
+    """The single error line of an exit-2 run, checked to start with ``where``."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"snippet-runner: error: {where}: "), proc.stderr
+    return proc.stderr
+
+
+ALL_COMMANDS = (["check", "--backend", "local"], ["update", "--backend", "local"],
+                ["fix", "--check"], ["fix", "--write"], ["list"])
+
+
+@pytest.mark.parametrize(
+    ("info", "fragment"),
+    [("bash skip=unquoted", "cannot read the fence option 'skip=unquoted'"),
+     ('bash timeout="abc"', 'timeout="abc" must be a number of seconds'),
+     ('bash exit="-"', 'exit="-" must be an exit status from 0 to 255'),
+     ('bash exit="1" exit="2"', "fence option 'exit' is given twice"),
+     ('bash skip="a" skip="a"', "fence option 'skip' is given twice")],
+)
+def test_malformed_info_strings(tmp_path: Path, info: str, fragment: str) -> None:
+    page = tmp_path / "p.md"
+    page.write_text(f"# t\n\n```{info}\n$ echo hi\nhi\n```\n", encoding="utf-8")
+    for command in ALL_COMMANDS:
+        assert fragment in one_paragraph(cli(*command, page), f"{page}:3")
+
+
+def test_unclosed_fence_is_exit_2_for_every_command(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    text = "# t\n\n```console\n$ echo hi\nhi\n\nA paragraph the fence swallows.\n"
+    page.write_text(text, encoding="utf-8")
+    for command in ALL_COMMANDS:
+        assert "never closed" in one_paragraph(cli(*command, page), f"{page}:3")
+    assert page.read_text(encoding="utf-8") == text
+
+
+def test_non_utf8_file_names_line_and_column(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_bytes(b"# t\n\n```sh\n$ echo caf\xe9\n```\n")
+    for command in ALL_COMMANDS:
+        message = one_paragraph(cli(*command, page), str(page))
+        assert "is not UTF-8 text: line 4, column 11 has byte 0xE9" in message
+
+
+def test_binary_file_is_exit_2(tmp_path: Path) -> None:
+    page = tmp_path / "image.md"
+    page.write_bytes(bytes(range(256)) * 4)
+    assert "is not UTF-8 text" in one_paragraph(cli("check", page), str(page))
+
+
+def test_directory_arguments(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("```sh\n$ true\n```\n", encoding="utf-8")
+    for command in ALL_COMMANDS:
+        assert "no Markdown (*.md) files" in one_paragraph(cli(*command, empty), str(empty))
+    proc = cli("import-jekyll", empty, tmp_path / "out.md")
+    assert "cannot read the post" in one_paragraph(proc, str(empty))
+
+
+def test_nonexistent_path_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.md"
+    for command in ALL_COMMANDS:
+        assert "no such file" in one_paragraph(cli(*command, missing), str(missing))
+
+
+def test_empty_file_is_a_page_without_snippets(tmp_path: Path) -> None:
+    page = tmp_path / "empty.md"
+    page.write_bytes(b"")
+    proc = cli("check", "--backend", "local", page)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "1 page: no snippets\n", "")
+    for command in (["fix", "--check"], ["fix", "--write"], ["list"]):
+        proc = cli(*command, page)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", ""), command
+    assert page.read_bytes() == b""
+
+
+def test_fix_write_refuses_read_only_files_before_touching_any(tmp_path: Path) -> None:
+    text = "```sh\n$ docker run --it x\n```\n"
+    writable, locked = tmp_path / "a.md", tmp_path / "b.md"
+    writable.write_text(text, encoding="utf-8")
+    locked.write_text(text, encoding="utf-8")
+    locked.chmod(0o444)
+    proc = cli("fix", "--write", writable, locked)
+    assert "is read-only" in one_paragraph(proc, str(locked))
+    assert writable.read_text(encoding="utf-8") == text == locked.read_text(encoding="utf-8")
+    assert cli("fix", "--check", locked).returncode == 1  # reading it is fine
+
+
+def test_update_refuses_a_page_with_pending_safe_fixes(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    text = "# t\n\n```console\n$ echo \u201chi there\u201d\n\u201chi there\u201d\n```\n"
+    page.write_text(text, encoding="utf-8")
+    message = one_paragraph(cli("update", "--backend", "local", page), f"{page}:4")
+    assert "pending safe fixes (smart-quotes)" in message and "fix --write" in message
+    assert page.read_text(encoding="utf-8") == text
+    # as written, the command prints its quotes: nothing to update, and the page still agrees
+    assert cli("update", "--backend", "local", "--no-fixes", page).returncode == 0
+    assert page.read_text(encoding="utf-8") == text
+    assert cli("fix", "--write", page).returncode == 0
+    assert cli("update", "--backend", "local", page).returncode == 0
+    assert page.read_text(encoding="utf-8") == text.replace("\u201c", '"').replace(
+        "\u201d", '"').replace('\n"hi there"\n```', "\nhi there\n```")
+
+
+@pytest.mark.parametrize("where", ["missing-dir/r.xml", "a-directory"])
+def test_unwritable_junit_path_is_exit_2_before_anything_runs(tmp_path: Path,
+                                                               where: str) -> None:
+    (tmp_path / "a-directory").mkdir()
+    marker = tmp_path / "ran"
+    page = tmp_path / "p.md"
+    page.write_text(f"```console\n$ touch {marker}\n```\n", encoding="utf-8")
+    junit = tmp_path / where
+    message = one_paragraph(cli("check", "--backend", "local", "--junit", junit, page),
+                            str(junit))
+    assert "--junit" in message
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+def test_timeouts_must_be_finite_and_positive(tmp_path: Path, value: str) -> None:
+    page = tmp_path / "p.md"
+    page.write_text("```console\n$ true\n```\n", encoding="utf-8")
+    for flag in ("--timeout", "--page-timeout"):
+        proc = cli("check", "--backend", "local", flag, value, page)
+        assert proc.returncode == 2 and "positive number of seconds" in proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def _processes_running(argv: list[str]) -> list[int]:
+    """Pids whose command line is exactly ``argv``."""
+    wanted = "\0".join(argv).encode() + b"\0"
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "cmdline").read_bytes() == wanted:
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_ctrl_c_stops_the_run_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    """SIGINT to the process group (what a terminal's Ctrl-C does) while a command sleeps."""
+    import os
+    import signal
+    import time
+
+    duration = f"{300 + os.getpid() % 1000 / 1000:.3f}"  # unique, to find our own sleep
+    page = tmp_path / "p.md"
+    # The trap makes the sleep survive the hangup a closing terminal sends: only killing the
+    # session's processes ends it.
+    page.write_text(f"```console\n$ trap '' HUP; sleep {duration}\n```\n\n```console\n"
+                    "$ echo after\nafter\n```\n", encoding="utf-8")
+    proc = subprocess.Popen([*EXE, "check", "--backend", "local", str(page)], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    while not _processes_running(["sleep", duration]):  # synchronise: the command is running
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)  # a hang fails here rather than never
+    assert proc.returncode == 130
+    assert stderr.startswith("snippet-runner: interrupted (Ctrl-C)") and stderr.count("\n") == 1
+    assert "Traceback" not in stderr and stdout == ""
+    assert _processes_running(["sleep", duration]) == []
+    assert not list(Path(tempfile.gettempdir()).glob(f"snippet-runner-local-{proc.pid}-*"))
+
+
+def test_update_refuses_a_read_only_page_before_running(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    page = tmp_path / "p.md"
+    text = f"```console\n$ touch {marker}; echo new\nold\n```\n"
+    page.write_text(text, encoding="utf-8")
+    page.chmod(0o444)
+    assert "is read-only" in one_paragraph(cli("update", "--backend", "local", page), str(page))
+    assert not marker.exists() and page.read_text(encoding="utf-8") == text

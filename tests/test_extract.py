@@ -203,3 +203,64 @@ def test_golden_extract_cases(case: Path) -> None:
         fix["path"] = case.name
     assert GOLDEN
     assert listing == json.loads(case.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+# --- unclosed fences and odd info strings -------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("# t\n\n```bash\n$ echo hi\nhi\n\nprose that would become output\n", 3),
+        ("* item\n\n  ~~~console\n  $ echo hi\n\nnot in the item\n", 3),
+        ("> ```sh\n> $ echo q\n\nafter the quote\n", 1),
+        ('```bash\n$ true\n```\n\n````toml file="/etc/x"\nkey = 1\n', 5),
+    ],
+)
+def test_unclosed_fence_is_an_error_when_required(text: str, line: int) -> None:
+    assert extract(text, P)  # CommonMark still reads it, as a block running to its container's end
+    with pytest.raises(ConfigError, match=rf"^page\.md:{line}: the [`~]+\S+ fence .* never "
+                                          r"closed.*add a closing"):
+        extract(text, P, require_closed=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "```bash\n$ true\n```",
+        "* item\n\n  ```bash\n  $ true\n  ```\n",
+        "> ```sh\n> $ true\n> ```\n",
+        "* a\n  > ```sh\n  > $ true\n  > ```\n",
+        "```bash\n```\n",
+        "````bash\n$ echo '```'\n```\n`````\n",
+        "```python\nnot ours, never closed\n",
+    ],
+)
+def test_closed_fences_in_any_container_are_accepted(text: str) -> None:
+    assert extract(text, P, require_closed=True) == extract(text, P)
+
+
+def test_load_page_refuses_an_unclosed_fence(tmp_path: Path) -> None:
+    from snippet_runner.api import load_page
+
+    page = tmp_path / "p.md"
+    page.write_text("intro\n\n```console\n$ echo hi\nhi\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"p\.md:3: the ```console fence"):
+        load_page(page)
+
+
+def test_a_tab_after_the_language_still_counts() -> None:
+    snippet = one('```bash\tskip="later"\n$ false\n```\n')
+    assert snippet.lang == "bash" and snippet.options.skip == "later"
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_require_closed_only_rejects_a_fence_it_extracted(text: str) -> None:
+    try:
+        loose = extract(text, P)
+    except ConfigError:
+        return
+    try:
+        assert extract(text, P, require_closed=True) == loose
+    except ConfigError as err:
+        assert err.line in [s.location.line for s in loose]

@@ -8,7 +8,7 @@ import pytest
 
 from snippet_runner.errors import ConfigError
 from snippet_runner.model import SnippetOptions
-from snippet_runner.options import has_file_option, parse_options, split_info
+from snippet_runner.options import has_file_option, language, parse_options, split_info
 
 P = Path("docs/page.md")
 
@@ -59,6 +59,16 @@ def test_valid_options(info: str, expected: SnippetOptions) -> None:
         ('bash file="/etc/../../x"', "absolute path"),
         ('bash session="a b"', "simple name"),
         ('bash skip="a" skip="b"', "given twice"),
+        ("bash skip=unquoted", "'skip=unquoted'"),
+        ('bash timeout="abc"', 'timeout="abc" must be a number of seconds'),
+        ('bash timeout="nan"', "number of seconds"),
+        ('bash timeout="inf"', "number of seconds"),
+        ('bash exit="-"', 'exit="-" must be an exit status'),
+        ('bash exit="\u00b2"', "0 to 255"),
+        ('bash exit=""', "0 to 255"),
+        ('bash exit="1" exit="2"', "'exit' is given twice"),
+        ('bash title="a" skip=\u201cx\u201d', "key=\"value\""),
+        ('bash\tskip="x" tiemout="5"', "unknown fence option 'tiemout'"),
     ],
 )
 def test_invalid_options_name_file_and_line(info: str, fragment: str) -> None:
@@ -83,3 +93,10 @@ def test_language_is_first_word_lower_cased() -> None:
 )
 def test_has_file_option(info: str, expected: bool) -> None:
     assert has_file_option(info) is expected
+
+
+@pytest.mark.parametrize("info", ['bash\tskip="x"', 'bash\u00a0skip="x"', '  bash   skip="x"  '])
+def test_any_whitespace_ends_the_language(info: str) -> None:
+    """A tab after the language must not hide the block (markdown-it splits on any space)."""
+    assert language(info) == "bash"
+    assert split_info(info, path=P, line=1).pairs == (("skip", "x"),)

@@ -66,6 +66,14 @@ docker run -it test:latest true
 ```bash skip="syntax only"
 $ docker run --net=NETWORK_TYPE
 ```
+
+```text file="/etc/app.conf"
+key = value
+```
+
+```bash
+grep -q "key = value" "$SNIPPET_ROOT/etc/app.conf"
+```
 """
 
 
@@ -151,6 +159,9 @@ def test_page_renders_repaired_command_output_apart_and_marks(tmp_path: Path) ->
     assert "printf" in item and "<pre>a\nb</pre>" in item
     # A skipped block says it was not run and why; a hidden block is gone.
     assert "not run: syntax only" in page
+    # A file block shows where its text went; a script block says only its exit was checked.
+    assert "file created in the sandbox: <code>/etc/app.conf</code>" in page
+    assert "verified (exit status only)" in page
     assert "ran-index.md" not in page and "docker()" not in page
 
 

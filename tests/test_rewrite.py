@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snippet_runner.errors import ConfigError
@@ -54,6 +54,7 @@ def test_bytes_outside_edited_spans_are_unchanged(case: tuple[str, list[Edit]]) 
     assert new[out:] == text[pos:]
 
 
+@settings(deadline=None)  # fsync's speed is the disk's business, not a property of the code
 @given(text_and_edits())
 def test_write_round_trips_every_byte(case: tuple[str, list[Edit]]) -> None:
     import tempfile
@@ -95,3 +96,41 @@ def test_unreadable_files_are_config_errors(tmp_path: Path) -> None:
         read_text(bad)
     with pytest.raises(ConfigError, match="cannot be read"):
         read_text(tmp_path / "missing.md")
+
+
+def test_non_utf8_error_names_line_column_and_byte(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.md"
+    bad.write_bytes("# 제목\nok\n한글 caf\xe9 au lait\n".encode().replace(b"\xc3\xa9", b"\xe9"))
+    with pytest.raises(ConfigError) as caught:
+        read_text(bad)
+    assert str(caught.value) == (f"{bad}: is not UTF-8 text: line 3, column 7 has byte 0xE9 "
+                                 "(invalid continuation byte); save it as UTF-8.")
+
+
+def test_a_directory_is_not_a_page(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory, not a Markdown file"):
+        read_text(tmp_path)
+
+
+def test_read_only_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "p.md"
+    path.write_text("old", encoding="utf-8")
+    path.chmod(0o444)
+    with pytest.raises(ConfigError, match=r"p\.md: is read-only.*chmod u\+w"):
+        rewrite_file(path, "old", [Edit(Span(0, 3), "new")])
+    assert path.read_text(encoding="utf-8") == "old"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+
+
+def test_write_failure_is_a_config_error_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    path = gone / "p.md"
+    gone.rmdir()  # the page's directory vanished between reading and writing
+    with pytest.raises(ConfigError, match=r"p\.md: cannot be rewritten: No such file"):
+        write_atomic(path, "text")
+    target = tmp_path / "dir.md"
+    target.mkdir()  # replacing a directory with a file fails after the temp file exists
+    with pytest.raises(ConfigError, match=r"dir\.md: cannot be rewritten: Is a directory"):
+        write_atomic(target, "text")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.md"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,34 @@ def test_docker_command_in_the_real_sandbox(tmp_path: Path) -> None:
     assert report.ok, [o.diff for o in report.outcomes]
     assert report.outcomes[1].fixes[0].replacement == "-it"
     assert report.engine_version.startswith("docker")
+
+
+def test_a_failing_system_call_in_the_backend_is_an_error_outcome(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backend's OSError (e.g. a PTY ioctl) reports the page as ERROR; the run goes on."""
+    from snippet_runner.backends import LocalSandbox
+
+    def broken(self: LocalSandbox) -> None:
+        raise OSError(25, "Inappropriate ioctl for device")
+
+    monkeypatch.setattr(LocalSandbox, "open_session", broken)
+    report = run(tmp_path, "```console\n$ echo a\na\n$ echo b\nb\n```\n\n```bash skip=\"x\"\n"
+                           "$ rm -rf /\n```\n")
+    assert statuses(report) == [(2, "error"), (4, "error"), (8, "skipped")]
+    assert "Inappropriate ioctl" in report.outcomes[0].diff
+    assert report.outcomes[2].diff == "skipped: x"
+
+
+def test_a_crash_in_a_worker_reaches_the_caller(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A programming error surfaces as itself, not as a missing report later."""
+    from snippet_runner.backends import LocalSandbox
+
+    def buggy(self: LocalSandbox) -> None:
+        raise ZeroDivisionError("bug in a backend")
+
+    monkeypatch.setattr(LocalSandbox, "open_session", buggy)
+    pages = [page(tmp_path, "```console\n$ true\n```\n", f"p{i}.md") for i in range(3)]
+    with pytest.raises(ZeroDivisionError, match="bug in a backend"):
+        verify_pages(pages, RunConfig(backend="local", jobs=2))
+    assert not list(Path("/tmp").glob(f"snippet-runner-local-{os.getpid()}-*"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from snippet_runner.api import RunConfig, load_page, verify_pages
+from snippet_runner.backends import get_backend
 from snippet_runner.errors import ConfigError, SandboxError
 from snippet_runner.model import Status
 from snippet_runner.sandbox import (
@@ -229,3 +230,40 @@ def test_pages_timeout_at_its_line_and_the_next_page_passes(tmp_path: Path,
     assert outcome.command is not None and str(outcome.command.location) == f"{slow}:4"
     assert next_report.ok, [(o.status, o.diff) for o in next_report.outcomes]
     assert [o.status for o in next_report.outcomes] == [Status.PASSED, Status.PASSED]
+
+
+def test_pull_is_refused_at_once_too(sh: SandboxSession) -> None:
+    with pytest.raises(MissingImageError, match=r"alpine:3\.19"):
+        sh.run("docker pull alpine:3.19", timeout=T)
+
+
+def test_external_backend_uses_docker_host_and_warns(
+    box: NamespaceSandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{box.host_path('/sbx/docker.sock')}")
+    external = get_backend("external", RunConfig()).start()
+    try:
+        assert "without any isolation" in capsys.readouterr().err
+        s = external.open_session()
+        r = s.run("docker run -d --name ext test:latest sleep 1000 >/dev/null && "
+                  "docker run --rm test:latest echo hi", timeout=T)
+        assert r.output == "hi\n"
+        external.reset()
+        assert box.client.containers.list(all=True) == []
+    finally:
+        external.close()
+    monkeypatch.delenv("DOCKER_HOST")
+    with pytest.raises(ConfigError, match="DOCKER_HOST"):
+        get_backend("external", RunConfig())
+
+
+def test_put_file_through_an_absolute_symlink_stays_inside(box: NamespaceSandbox) -> None:
+    name = f"snippet-runner-test-{secrets.token_hex(4)}"
+    s = box.open_session()
+    s.run(f"ln -s /tmp /etc/{name}", timeout=T)  # absolute: on the host it would mean /tmp
+    box.put_file(f"/etc/{name}/inside.txt", b"ok\n")
+    assert s.run("cat /tmp/inside.txt", timeout=T).output == "ok\n"
+    assert not Path("/tmp/inside.txt").exists()
+    box.reset()
+    assert box.open_session().run("ls /tmp | wc -l", timeout=T).output == "0\n"
+    box.reset()

@@ -135,3 +135,17 @@ def test_no_descriptor_leaks(tmp_path: Path) -> None:
         s.run("true", timeout=10)
         s.close()
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_stdin_larger_than_the_terminal_buffer_cannot_hang_the_timeout(shell: PtySession) -> None:
+    r = shell.run("printf 'go> '; sleep 1000", timeout=2, stdin="y" * 200_000)
+    assert r.timed_out
+    assert shell.run("echo fine", timeout=10).output == "fine\n"
+    # what was typed and never read is gone: the next reader waits for its own text
+    r = shell.run('read -r line; echo "[$line]"', timeout=10, stdin="fresh")
+    assert r.output == "fresh\n[fresh]\n"
+
+
+def test_big_output_is_read_whole(shell: PtySession) -> None:
+    r = shell.run("seq 1 200000", timeout=30)
+    assert r.output.splitlines()[-1] == "200000" and len(r.output.splitlines()) == 200000
