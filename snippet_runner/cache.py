@@ -40,6 +40,7 @@ from .model import Outcome, RunResult, Status
 FORMAT = 1
 """Version of the entry layout; bump it when the stored JSON changes shape."""
 
+
 @dataclass(frozen=True)
 class Fingerprint:
     """Everything outside the page that a verdict depends on."""

@@ -11,15 +11,27 @@ import argparse
 import math
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .api import Page, PageReport, RunConfig, load_page, verify_pages
 from .errors import ConfigError, SnippetRunnerError
 from .fixes import fixes_in, non_overlapping
 from .model import Fix, FixSafety, Status
-from .report import Progress, fix_line, page_dict, print_terminal, to_json, to_junit
+from .options import format_options
+from .report import (
+    Progress,
+    fix_line,
+    page_dict,
+    print_terminal,
+    snippet_kind,
+    to_json,
+    to_junit,
+)
 from .rewrite import Edit, ensure_writable, rewrite_file
 from .update import update_edits
 
@@ -27,10 +39,14 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, what shells report for Ctrl-C."""
 
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
 DESCRIPTION = """\
-Prove the shell examples of Markdown pages: extract every bash/console/sh/shell/shell-session
-block, repair known typos, run the commands in a private, disposable Docker daemon and compare
-what they print with what the page says.
+Prove the shell examples of Markdown pages: extract every bash, console, sh,
+shell and shell-session block, repair known typos, run the commands in a
+private, disposable Docker daemon and compare what they print with what the
+page says.
 
 A verified block looks like this (options go in the fence line as key="value"):
 
@@ -43,36 +59,164 @@ A verified block looks like this (options go in the fence line as key="value"):
 The format is documented in docs/en/guide/snippet-format.md.
 """
 
-EPILOG = """\
-examples:
-  snippet-runner check docs/                       verify every page under docs/
-  snippet-runner check --backend local README.md   run in a host bash (no docker, no isolation)
-  snippet-runner check --junit report.xml docs/    also write a JUnit report for CI
-  snippet-runner fix --check docs/                 exit 1 if safe typo fixes are pending
-  snippet-runner fix --write docs/                 apply them (only the fixed characters change)
-  snippet-runner update docs/guide.md              rewrite expected output from a real run
-  snippet-runner list docs/guide.md                show blocks, options and pending fixes
-
-exit status: 0 all good, 1 mismatch/timeout/failure or pending fixes, 2 usage/config error
-"""
+WIDTH = 79
+"""Help text is wrapped for an 80-column terminal."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(prog="snippet-runner", description=DESCRIPTION,
-                                     epilog=EPILOG, formatter_class=formatter)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _examples(examples: tuple[tuple[str, str], ...]) -> list[str]:
+    """Each example as a shell comment saying what it does, then the command line."""
+    lines = ["examples:"]
+    for command, why in examples:
+        if why:
+            lines.append(f"  # {why}")
+        lines.append(f"  {command}")
+    return lines
 
+
+def _statuses(exits: tuple[tuple[int, str], ...]) -> list[str]:
+    lines = ["exit status:"]
+    for code, when in exits:
+        lines.extend(textwrap.wrap(when, WIDTH, initial_indent=f"  {code:<5}",
+                                   subsequent_indent=" " * 7))
+    return lines
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    """What ``snippet-runner COMMAND --help`` teaches about one subcommand."""
+
+    summary: str
+    """One line for the top-level list of commands."""
+    description: str
+    """What the command does and what it prints (one paragraph, wrapped here)."""
+    examples: tuple[tuple[str, str], ...]
+    """``(command line, what it does)`` pairs."""
+    exits: tuple[tuple[int, str], ...]
+    """``(status, when)`` pairs, besides the usage error and the interrupt every command has."""
+
+    def wrapped_description(self) -> str:
+        """The description wrapped to `WIDTH`."""
+        return textwrap.fill(self.description, WIDTH)
+
+    def epilog(self) -> str:
+        """The examples and exit statuses, as the text after the options."""
+        return "\n".join([*_examples(self.examples), "",
+                          *_statuses((*self.exits, *COMMON_EXITS))])
+
+
+COMMON_EXITS = (
+    (EXIT_USAGE, "bad input (a wrong fence option, an unclosed fence, an unreadable, missing or "
+                 "read-only file, a bad flag): one paragraph on stderr names file:line"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C); running commands are stopped and their "
+                       "sandboxes removed first"),
+)
+"""Exit statuses every subcommand shares."""
+
+HELP = {
+    "check": CommandHelp(
+        summary="run every block and compare its output with the page",
+        description="Run every verified block of the pages, in page order, and compare what "
+                    "each command prints with the lines below it. Each mismatch prints "
+                    "path:line of the command and a diff (expected → actual); the run goes on "
+                    "with the rest and ends with one summary line.",
+        examples=(("snippet-runner check docs/", "every *.md under docs/, in the sandbox"),
+                  ("snippet-runner check --backend local docs/en/guide/snippet-format.md",
+                   "in a host bash (no docker)"),
+                  ("snippet-runner check --junit out/junit.xml --json docs/ > report.json",
+                   "reports for CI")),
+        exits=((EXIT_OK, "every block matched (or was skipped)"),
+               (EXIT_FAILED, "a mismatch, a timeout, or a block that could not run"))),
+    "fix": CommandHelp(
+        summary="report typo fixes (--check) or apply the safe ones (--write)",
+        description="Find typos in commands: docker short flags behind two dashes (--it), "
+                    "typographic dashes and quotes, non-breaking spaces (safe: applied by "
+                    "--write), paths split by a space and near-duplicate words (suggested: "
+                    "only reported). --write changes only the fixed characters; line ends, "
+                    "BOM and every other byte stay as they are, and a second run changes "
+                    "nothing. Read-only files are refused before any file is written.",
+        examples=(("snippet-runner fix --check docs/", "in CI or a pre-commit hook"),
+                  ("snippet-runner fix --write docs/", "rewrite the files in place")),
+        exits=((EXIT_OK, "no safe fix pending (or --write applied them)"),
+               (EXIT_FAILED, "safe fixes are pending (--check, the default)"))),
+    "update": CommandHelp(
+        summary="rewrite expected output from what actually ran",
+        description="Run every block and write the actual output into the page where it "
+                    "differs. Lines that still match (..., (re), (glob), redacted ids) are "
+                    "kept as written; timed-out and failed-to-run commands are left alone. A "
+                    "page with pending safe fixes in its commands is refused (its output would "
+                    "belong to the fixed command): run `fix --write` first, or pass --no-fixes.",
+        examples=(("snippet-runner update --backend local docs/guide.md && git diff",
+                   "record, then review"),),
+        exits=((EXIT_OK, "every page is up to date (possibly after rewriting it)"),
+               (EXIT_FAILED, "a command timed out or could not run; its output was kept"))),
+    "list": CommandHelp(
+        summary="show each block with its location, options and pending fixes",
+        description="List the blocks snippet-runner would verify, without running anything: "
+                    "path:line, language, kind (commands, script or file), options, each "
+                    "command with its number of expected lines, and the typo fixes found.",
+        examples=(("snippet-runner list docs/guide.md", "a quick look"),
+                  ("snippet-runner list --json docs/ | jq '.[].fixes'", "for scripts")),
+        exits=((EXIT_OK, "listed"),)),
+    "import-jekyll": CommandHelp(
+        summary="convert a Jekyll post into a page of this site",
+        description="Convert a Jekyll post (Minimal Mistakes front matter) into a Material "
+                    "page: front matter mapped (excerpt → description, dates as timestamps), "
+                    "headings promoted, list continuations re-indented, image paths pointed "
+                    "at assets/. Questionable input (a malformed date, a missing image) gives "
+                    "a warning naming file:line and a documented fallback.",
+        examples=(("snippet-runner import-jekyll _posts/2021-09-13-post.md docs/ko/posts/post.md",
+                   "a post and its images become a page of this site"),),
+        exits=((EXIT_OK, "the page was written (warnings, if any, on stderr)"),)),
+}
+"""Help texts by subcommand name."""
+
+
+TOP_EXAMPLES = (
+    ("snippet-runner check docs/", "verify every page under docs/ in the sandbox"),
+    ("snippet-runner check --backend local README.md",
+     "run in a host bash (no docker, no isolation)"),
+    ("snippet-runner check --junit report.xml docs/", "also write a JUnit report for CI"),
+    ("snippet-runner fix --check docs/", "exit 1 if safe typo fixes are pending"),
+    ("snippet-runner fix --write docs/", "apply them (only the fixed characters change)"),
+    ("snippet-runner update docs/guide.md", "rewrite expected output from a real run"),
+    ("snippet-runner list docs/guide.md", "show blocks, options and pending fixes"),
+)
+"""The examples of ``snippet-runner --help``."""
+
+
+def _epilog() -> str:
+    """The top-level examples and exit statuses."""
+    statuses = textwrap.fill(
+        "exit status: 0 all good, 1 a mismatch, timeout or failure (or pending fixes for fix "
+        "--check), 2 bad input or usage (one paragraph on stderr names file:line), "
+        "130 interrupted.", WIDTH)
+    return "\n".join([*_examples(TOP_EXAMPLES), "", statuses, "",
+                      "`snippet-runner COMMAND --help` shows each command's examples and exit "
+                      "statuses."])
+
+
+def _add_command(commands: Subparsers, name: str,
+                 parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    text = HELP[name]
+    return commands.add_parser(name, parents=parents, help=text.summary,
+                               description=text.wrapped_description(), epilog=text.epilog(),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _paths_parser() -> argparse.ArgumentParser:
     paths = argparse.ArgumentParser(add_help=False)
     paths.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                        help="Markdown files, or directories searched for *.md")
+    return paths
 
+
+def _running_parser() -> argparse.ArgumentParser:
     running = argparse.ArgumentParser(add_help=False)
     running.add_argument("--backend", default="sandbox",
                          help="where commands run: 'sandbox' (private dockerd in its own "
-                              "namespaces, needs root; the default) or 'local' (a bash on this "
-                              "host: no docker, no isolation)")
+                              "namespaces, needs root; the default), 'local' (a bash on this "
+                              "host: no docker, no isolation) or 'external' (the daemon "
+                              "DOCKER_HOST names; pages act on it directly)")
     running.add_argument("--jobs", "-j", type=int, default=RunConfig().jobs, metavar="N",
                          help="pages verified at once, each in its own sandbox "
                               "(default: number of CPUs)")
@@ -88,44 +232,31 @@ def _parser() -> argparse.ArgumentParser:
                          help="print a JSON report on stdout instead of the text report")
     running.add_argument("--verbose", "-v", action="store_true",
                          help="list passed and skipped commands too")
+    return running
 
-    commands.add_parser(
-        "check", parents=[paths, running], formatter_class=formatter,
-        help="run every block and compare its output with the page",
-        description="Run every verified block and compare. Prints path:line and a diff for "
-                    "each mismatch and goes on with the rest.",
-        epilog="example:\n  snippet-runner check --backend local docs/en/guide/snippet-format.md")
-    fix = commands.add_parser(
-        "fix", parents=[paths], formatter_class=formatter,
-        help="report typo fixes (--check) or apply the safe ones (--write)",
-        description="Find typos in commands. Safe fixes (e.g. --it → -it for docker run) can be "
-                    "applied; suggested ones are only reported.",
-        epilog="examples:\n  snippet-runner fix --check docs/   # in CI or pre-commit\n"
-               "  snippet-runner fix --write docs/   # rewrite the files in place")
-    mode = fix.add_mutually_exclusive_group()
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="snippet-runner", description=DESCRIPTION,
+                                     epilog=_epilog(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    paths, running = _paths_parser(), _running_parser()
+    _add_command(commands, "check", [paths, running])
+    mode = _add_command(commands, "fix", [paths]).add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true",
                       help="only report; exit 1 when safe fixes are pending (the default)")
     mode.add_argument("--write", action="store_true",
                       help="apply the safe fixes to the files, atomically")
-    commands.add_parser(
-        "update", parents=[paths, running], formatter_class=formatter,
-        help="rewrite expected output from what actually ran",
-        description="Run every block and write the actual output into the page where it "
-                    "differs. Lines that still match (..., (re), (glob), redacted ids) are kept.",
-        epilog="example:\n  snippet-runner update --backend local docs/guide.md && git diff")
-    listing = commands.add_parser(
-        "list", parents=[paths], formatter_class=formatter,
-        help="show each block with its location, options and pending fixes",
-        description="List the blocks snippet-runner would verify, without running anything.")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    importer = commands.add_parser(
-        "import-jekyll", formatter_class=formatter,
-        help="convert a Jekyll post into a page of this site",
-        description="Convert a Jekyll post (front matter and all) into a Material page.",
-        epilog="example:\n  snippet-runner import-jekyll _posts/2021-09-13-post.md "
-               "docs/ko/posts/docker-network.md")
+    _add_command(commands, "update", [paths, running])
+    _add_command(commands, "list", [paths]).add_argument("--json", action="store_true",
+                                                         help="print JSON")
+    importer = _add_command(commands, "import-jekyll", [])
     importer.add_argument("src", type=Path, help="the Jekyll post")
     importer.add_argument("dest", type=Path, help="the page to write")
+    importer.add_argument("--images", type=Path, metavar="FILE",
+                          help="image map (default: assets/imported-images.yml beside the "
+                               "nearest mkdocs.yml)")
     return parser
 
 
@@ -293,12 +424,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     for page in pages:
         for snippet in page.snippets:
-            opts = " ".join(f'{k}="{v}"' for k, v in vars(snippet.options).items()
-                            if v not in (None, False) and not (k == "session" and v == "main")
-                            and not (k == "exit" and v == 0))
-            kind = ("file" if snippet.options.file else "script"
-                    if snippet.script is not None else f"{len(snippet.commands)} command(s)")
-            sys.stdout.write(f"{snippet.location}: {snippet.lang} {kind} {opts}".rstrip() + "\n")
+            kind = snippet_kind(snippet)
+            if kind == "transcript":
+                kind = f"{len(snippet.commands)} command(s)"
+            line = f"{snippet.location}: {snippet.lang} {kind} {format_options(snippet.options)}"
+            sys.stdout.write(line.rstrip() + "\n")
             for command in snippet.commands:
                 first = command.text.split("\n", 1)[0]
                 sys.stdout.write(f"    {command.location}: $ {first}  "
@@ -310,9 +440,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``import-jekyll``: convert one Jekyll post."""
-    from .importer import import_jekyll
+    from .importer import import_jekyll, load_image_map
 
-    for warning in import_jekyll(args.src, args.dest):
+    images = load_image_map(args.images) if args.images else None
+    for warning in import_jekyll(args.src, args.dest, images=images):
         sys.stderr.write(f"warning: {warning}\n")
     sys.stdout.write(f"wrote {args.dest}\n")
     return EXIT_OK

@@ -22,10 +22,16 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .model import Command, Snippet
+
 ELLIPSIS = "..."
+"""An expected line matching any number of actual lines."""
 RE_SUFFIX = " (re)"
+"""Ends an expected line that is a full-line regular expression."""
 GLOB_SUFFIX = " (glob)"
-_EXIT_LINE = re.compile(r"\[(\d{1,3})\]")
+"""Ends an expected line that is a glob."""
+EXIT_LINE = re.compile(r"\[(\d{1,3})\]")
+"""A last expected line stating the exit status, e.g. ``[125]``."""
 
 _DURATION = r"(?:\d+|an?|About an?|Less than a) (?:second|minute|hour|day|week|month|year)s?"
 REDACTIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -59,10 +65,7 @@ class Comparison:
 
 def normalise(text: str) -> list[str]:
     """Output text → lines: CRLF/CR unified, trailing blanks and trailing empty lines dropped."""
-    lines = [line.rstrip() for line in re.split(r"\r\n|\r|\n", text)]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
+    return normalise_lines(re.split(r"\r\n|\r|\n", text))
 
 
 def normalise_lines(lines: tuple[str, ...] | list[str]) -> list[str]:
@@ -75,9 +78,15 @@ def normalise_lines(lines: tuple[str, ...] | list[str]) -> list[str]:
 
 def split_exit(expected: list[str]) -> tuple[list[str], int | None]:
     """Remove a final ``[N]`` exit-status line; return the rest and N (None when absent)."""
-    if expected and (match := _EXIT_LINE.fullmatch(expected[-1].strip())):
+    if expected and (match := EXIT_LINE.fullmatch(expected[-1].strip())):
         return normalise_lines(expected[:-1]), int(match[1])
     return expected, None
+
+
+def default_exit(snippet: Snippet, command: Command) -> int:
+    """The status a command must end with when its output states none: the block's ``exit``
+    option for its last command (the one a reader sees fail), 0 for the others."""
+    return snippet.options.exit if snippet.commands and command == snippet.commands[-1] else 0
 
 
 def redact(line: str) -> str:

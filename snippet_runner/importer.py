@@ -192,44 +192,55 @@ def _str_list(field: _Field, name: str, src: Path, warnings: list[str]) -> list[
 def _map_front_matter(
     fields: Mapping[str, _Field], src: Path, body: str, warnings: list[str]
 ) -> dict[str, Any]:
-    """Minimal Mistakes front matter → Material front matter."""
-    out: dict[str, Any] = {}
-    title = fields.get("title")
-    if title is not None and isinstance(title.value, str | int | float) and str(title.value):
-        out["title"] = str(title.value)
-    else:
-        fallback = _first_heading(body) or _slug_of(src).replace("-", " ")
-        where = f"{src}:{title.line}" if title is not None else f"{src}:1"
-        warnings.append(f"{where}: field 'title' is missing or empty; using {fallback!r}.")
-        out["title"] = fallback
-
+    """Minimal Mistakes front matter → Material front matter (keys in the order written)."""
+    out: dict[str, Any] = {"title": _title(fields, src, body, warnings)}
     excerpt = fields.get("excerpt")
     if excerpt is not None:
         if isinstance(excerpt.value, str | int | float):
             out["description"] = str(excerpt.value)
         else:
             warnings.append(f"{src}:{excerpt.line}: field 'excerpt' is not text; ignored.")
-
     for name in ("categories", "tags"):
-        if name in fields:
-            values = _str_list(fields[name], name, src, warnings)
-            if values:
-                out[name] = values
-
+        values = _str_list(fields[name], name, src, warnings) if name in fields else []
+        if values:
+            out[name] = values
     created = _created(fields, src, warnings)
-    date: dict[str, Any] = {}
-    if created is not None:
-        date["created"] = created
     updated = _updated(fields, src, created, warnings)
-    if updated is not None:
-        date["updated"] = updated
+    date = {k: v for k, v in (("created", created), ("updated", updated)) if v is not None}
     if date:
         out["date"] = date
+    out.update(_visibility(fields, src, warnings))
+    for name, field in fields.items():
+        if name not in _KNOWN_FIELDS and name not in _SILENTLY_DROPPED:
+            warnings.append(
+                f"{src}:{field.line}: field '{name}' has no Material equivalent; dropped."
+            )
+    return out
 
+
+_KNOWN_FIELDS = frozenset(
+    {"title", "excerpt", "categories", "tags", "date", "last_modified_at", "toc", "published"}
+)
+"""Jekyll fields `_map_front_matter` translates."""
+
+
+def _title(fields: Mapping[str, _Field], src: Path, body: str, warnings: list[str]) -> str:
+    """The ``title``, else the first heading, else the file name (with a warning)."""
+    title = fields.get("title")
+    if title is not None and isinstance(title.value, str | int | float) and str(title.value):
+        return str(title.value)
+    fallback = _first_heading(body) or _slug_of(src).replace("-", " ")
+    where = f"{src}:{title.line}" if title is not None else f"{src}:1"
+    warnings.append(f"{where}: field 'title' is missing or empty; using {fallback!r}.")
+    return fallback
+
+
+def _visibility(fields: Mapping[str, _Field], src: Path, warnings: list[str]) -> dict[str, Any]:
+    """``toc: false`` → ``hide: [toc]``; ``published: false`` → ``draft: true``."""
+    out: dict[str, Any] = {}
     toc = fields.get("toc")
     if toc is not None and toc.value is False:
         out["hide"] = ["toc"]
-
     published = fields.get("published")
     if published is not None and published.value is False:
         # Material's blog plugin reads `draft`; plain pages are still built, so say so.
@@ -238,14 +249,6 @@ def _map_front_matter(
             f"{src}:{published.line}: 'published: false' became 'draft: true'; outside a "
             "Material blog the page is still built — exclude it in mkdocs.yml if it must not be."
         )
-
-    known = {"title", "excerpt", "categories", "tags", "date", "last_modified_at", "toc",
-             "published"}
-    for name, field in fields.items():
-        if name not in known and name not in _SILENTLY_DROPPED:
-            warnings.append(
-                f"{src}:{field.line}: field '{name}' has no Material equivalent; dropped."
-            )
     return out
 
 

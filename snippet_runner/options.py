@@ -10,7 +10,7 @@ or silently skip a block.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import ConfigError
@@ -37,6 +37,31 @@ class InfoString:
     """Everything after the first word, stripped."""
     pairs: tuple[tuple[str, str], ...]
     """``key="value"`` pairs in order, values with escapes decoded."""
+
+
+def format_options(options: SnippetOptions) -> str:
+    """The info-string form of the options that differ from the defaults (what `parse_options`
+    reads back), e.g. ``skip="needs a GPU" timeout="30"``."""
+    defaults = SnippetOptions()
+    pairs: list[str] = []
+    for option in fields(SnippetOptions):
+        value = getattr(options, option.name)
+        if value == getattr(defaults, option.name):
+            continue
+        if isinstance(value, bool):
+            text = str(value).lower()
+        elif isinstance(value, float):
+            text = str(int(value)) if value.is_integer() else repr(value)
+        else:
+            text = _escape(str(value))
+        pairs.append(f'{option.name}="{text}"')
+    return " ".join(pairs)
+
+
+def _escape(value: str) -> str:
+    """The inverse of `_unescape`."""
+    return (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            .replace("\t", "\\t"))
 
 
 def _unescape(value: str) -> str:

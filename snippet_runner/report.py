@@ -11,7 +11,7 @@ from typing import TextIO
 
 from .api import Page, PageReport
 from .compare import show
-from .model import Fix, Outcome, Status
+from .model import Fix, Outcome, Snippet, Status
 
 _COLORS = {Status.FAILED: "31", Status.TIMEOUT: "33", Status.ERROR: "35", Status.PASSED: "32",
            Status.SKIPPED: "36"}
@@ -117,13 +117,19 @@ def to_json(reports: list[PageReport]) -> str:
     }, ensure_ascii=False, indent=2)
 
 
+def snippet_kind(snippet: Snippet) -> str:
+    """``file`` (written into the sandbox), ``script`` (run whole) or ``transcript``."""
+    if snippet.options.file is not None:
+        return "file"
+    return "script" if snippet.script is not None else "transcript"
+
+
 def page_dict(page: Page) -> dict[str, object]:
     """JSON-ready listing of a page's snippets (for ``list --json``)."""
     return {"path": str(page.path), "snippets": [{
         "line": s.location.line, "end_line": s.end_line, "lang": s.lang,
         "options": {k: v for k, v in vars(s.options).items()},
-        "kind": ("file" if s.options.file else "script" if s.script is not None
-                 else "transcript"),
+        "kind": snippet_kind(s),
         "commands": [{"line": c.location.line, "text": c.text, "expected": list(c.expected)}
                      for c in s.commands],
     } for s in page.snippets], "fixes": [fix_dict(f) for f in page.fixes]}

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from .backend import Sandbox, Session
-from .compare import compare
+from .compare import compare, default_exit
 from .errors import SnippetRunnerError
 from .fixes import fixed_command_text, fixes_in
 from .model import Command, Fix, FixSafety, Outcome, RunResult, Snippet, Status
@@ -150,7 +150,7 @@ def _run_command(state: PageRun, snippet: Snippet, command: Command, last: bool)
         return Outcome(snippet, command, Status.TIMEOUT, ran,
                        diff=_timeout_message(state, snippet), fixes=applied)
     verdict = compare(command.expected, ran.output, ran.exit_code,
-                      default_exit=snippet.options.exit if last else 0)
+                      default_exit=default_exit(snippet, command))
     status = Status.PASSED if verdict.matched else Status.FAILED
     return Outcome(snippet, command, status, ran, diff=verdict.diff, fixes=applied)
 

@@ -109,8 +109,9 @@ def _kill_and_wait(pid: int, start: int | None, timeout: float = 10.0) -> None:
 
 
 def _cgroup_dirs(name: str) -> list[Path]:
-    """``name`` in every mounted cgroup hierarchy (v1 has one directory per controller)."""
-    found = []
+    """``name`` in every mounted cgroup hierarchy (v1 has one directory per controller; on a
+    pure v2 system it sits at the root)."""
+    found = [CGROUP_ROOT / name] if (CGROUP_ROOT / name).is_dir() else []
     with contextlib.suppress(OSError):
         for controller in CGROUP_ROOT.iterdir():
             path = controller / name
@@ -168,17 +169,37 @@ def sweep(cache_dir: Path) -> list[str]:
             init = _read_json(entry / "init.json")
             if isinstance(init.get("pid"), int):
                 _kill_and_wait(init["pid"], init.get("start"))
+            # Killed before init.json was written? Its processes still name the sandbox.
+            for pid in _processes_naming(f"sandboxes/{entry.name}", CGROUP_PREFIX + entry.name):
+                _kill_and_wait(pid, _start_time(pid))
             _remove_cgroups(entry.name)
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry.name)
     # Cgroups of a run whose cache_dir was elsewhere: the owner pid is part of the name.
     with contextlib.suppress(OSError):
-        for controller in CGROUP_ROOT.iterdir():
+        for controller in [CGROUP_ROOT, *CGROUP_ROOT.iterdir()]:
             for path in controller.glob(CGROUP_PREFIX + "*"):
                 owner_text = path.name[len(CGROUP_PREFIX):].split("-", 1)[0]
                 if owner_text.isdigit() and not Path(f"/proc/{owner_text}").exists():
-                    _remove_cgroup(path)
+                    for pid in _processes_naming(path.name):  # its dockerd, if still running
+                        _kill_and_wait(pid, _start_time(pid))
+                    with contextlib.suppress(SandboxError):  # busy: leave it, don't fail the run
+                        _remove_cgroup(path)
     return removed
+
+
+def _processes_naming(*needles: str) -> list[int]:
+    """Pids whose command line contains one of ``needles``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if any(needle in cmdline for needle in needles):
+                found.append(int(entry))
+    return found
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -552,21 +573,19 @@ class NamespaceSandbox:
         try:
             for container in c.containers.list(all=True):
                 if container.id not in snap["containers"]:
-                    container.remove(force=True, v=True)
+                    _gone(container.remove, force=True, v=True)
             for network in c.networks.list():
                 if network.id not in snap["networks"]:
-                    network.remove()
+                    _gone(network.remove)
             for volume in c.volumes.list():
                 if volume.name not in snap["volumes"]:
-                    volume.remove(force=True)
+                    _gone(volume.remove, force=True)
             for image in c.images.list(all=True):
                 if image.id not in snap["images"]:
-                    with contextlib.suppress(docker.errors.NotFound):
-                        c.images.remove(image.id, force=True)
+                    _gone(c.images.remove, image.id, force=True)
                     continue
                 for tag in set(image.tags) - snap["tags"]:  # `docker tag test:latest mine`
-                    with contextlib.suppress(docker.errors.NotFound):
-                        c.images.remove(tag)
+                    _gone(c.images.remove, tag)
         except docker.errors.APIError as exc:
             raise SandboxError(f"could not reset the sandbox: {exc}") from exc
         self._inside(['rm -f -- "$@"; find /tmp /root /home /var/tmp -mindepth 1 -maxdepth 1 '
@@ -614,6 +633,17 @@ class NamespaceSandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _gone(remove: Any, *args: Any, **kwargs: Any) -> None:
+    """Call a docker ``remove``; an object already gone or being removed (``--rm``) is fine."""
+    try:
+        remove(*args, **kwargs)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:  # 409: "removal already in progress"
+            raise
 
 
 def _created(stamp: str) -> float:

@@ -294,7 +294,8 @@ class PtySession:
             attrs = termios.tcgetattr(shell.master)
             attrs[3] |= termios.ECHO  # typed text shows, as on a reader's terminal
             termios.tcsetattr(shell.master, termios.TCSANOW, attrs)
-        payload = (b"i" if interactive else b"n") + b"\0" + command.encode() + b"\0"
+        body = command.replace("\0", "").encode()  # NUL frames commands; bash has no use for it
+        payload = (b"i" if interactive else b"n") + b"\0" + body + b"\0"
         try:
             os.write(shell.pipe, payload)
         except OSError:

@@ -11,9 +11,11 @@ import re
 
 from .compare import (
     ELLIPSIS,
+    EXIT_LINE,
     GLOB_SUFFIX,
     RE_SUFFIX,
     align,
+    default_exit,
     lines_match,
     normalise,
     normalise_lines,
@@ -22,14 +24,12 @@ from .compare import (
 from .model import Command, Outcome, Status
 from .rewrite import Edit
 
-_EXIT_LINE = re.compile(r"\[\d{1,3}\]")
-
 
 def literal(line: str) -> str:
     """An actual output line written so the page reads it back as exactly that line."""
     special = (line == ELLIPSIS or line.endswith((RE_SUFFIX, GLOB_SUFFIX))
                or line.startswith(("$ ", "#")) or line == "$"
-               or _EXIT_LINE.fullmatch(line.strip()) is not None)
+               or EXIT_LINE.fullmatch(line.strip()) is not None)
     return f"{re.escape(line)}{RE_SUFFIX}" if special else line
 
 
@@ -67,20 +67,14 @@ def update_edits(text: str, outcomes: list[Outcome] | tuple[Outcome, ...]) -> li
         if (outcome.status is not Status.FAILED or command is None or result is None
                 or result.exit_code is None):
             continue
-        default_exit = _default_exit(outcome)
-        new = updated_lines(command.expected, result.output, result.exit_code, default_exit)
+        new = updated_lines(command.expected, result.output, result.exit_code,
+                            default_exit(outcome.snippet, command))
         if new is None:
             continue
         eol = _line_end(text, command)
         body = "".join((command.indent + line if line else "") + eol for line in new)
         edits.append(Edit(command.expected_span, body))
     return edits
-
-
-def _default_exit(outcome: Outcome) -> int:
-    """The block's ``exit`` option applies to its last command; the others expect 0."""
-    commands = outcome.snippet.commands
-    return outcome.snippet.options.exit if commands and outcome.command == commands[-1] else 0
 
 
 def _line_end(text: str, command: Command) -> str:

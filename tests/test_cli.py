@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -373,7 +374,6 @@ def _processes_running(argv: list[str]) -> list[int]:
 
 def test_ctrl_c_stops_the_run_and_leaves_nothing_behind(tmp_path: Path) -> None:
     """SIGINT to the process group (what a terminal's Ctrl-C does) while a command sleeps."""
-    import os
     import signal
     import time
 
@@ -406,3 +406,17 @@ def test_update_refuses_a_read_only_page_before_running(tmp_path: Path) -> None:
     page.chmod(0o444)
     assert "is read-only" in one_paragraph(cli("update", "--backend", "local", page), str(page))
     assert not marker.exists() and page.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("command", ["check", "fix", "update", "list", "import-jekyll"])
+def test_each_command_help_teaches_examples_and_exit_statuses(command: str) -> None:
+    proc = subprocess.run([*EXE, command, "--help"], capture_output=True, text=True,
+                          check=False, env={**os.environ, "COLUMNS": "80"})
+    assert proc.returncode == 0
+    examples = proc.stdout.split("\nexamples:\n", 1)[1].split("\n\n", 1)[0]
+    assert f"  snippet-runner {command} " in examples and "  # " in examples
+    statuses = proc.stdout.split("\nexit status:\n", 1)[1]
+    assert [ln.split()[0] for ln in statuses.splitlines() if ln[2:3].isdigit()][-2:] == [
+        "2", "130"]
+    assert statuses.lstrip().startswith("0 ")
+    assert max(map(len, proc.stdout.splitlines())) <= 80

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import yaml
 from i18n_site import POST, ROOT, Site, built_site
 from markdown_it import MarkdownIt
 
@@ -112,9 +113,10 @@ def test_translations_keep_every_block_byte_for_byte(name: str) -> None:
 def test_english_post_is_translated_and_uses_english_diagrams(site: Site) -> None:
     en = (DOCS / "en" / "posts/2021-09-13-post-docker-network.md").read_text(encoding="utf-8")
     assert [b for b in fenced_blocks(en) if b.split()[0].strip("`~") in SHELL]
-    fences = [t.map for t in MarkdownIt("commonmark").parse(en) if t.type == "fence" and t.map]
+    body = en.split("\n---\n", 1)[1]  # front matter holds the block translations
+    fences = [t.map for t in MarkdownIt("commonmark").parse(body) if t.type == "fence" and t.map]
     prose = "\n".join(
-        line for i, line in enumerate(en.splitlines())
+        line for i, line in enumerate(body.splitlines())
         if not any(start <= i < end for start, end in fences)
     )
     assert not re.findall("[가-힣]+", prose), "untranslated Korean outside the blocks"
@@ -122,6 +124,49 @@ def test_english_post_is_translated_and_uses_english_diagrams(site: Site) -> Non
     assert "bridge.en.svg" in html and "host.en.svg" in html and ".ko.svg" not in html
     for svg in ["bridge.en.svg", "host.en.svg", "bridge.ko.svg", "host.ko.svg"]:
         assert list(site.root.glob(f"**/assets/diagrams/{svg}")), svg
+
+
+@pytest.mark.parametrize("name", both_editions())
+def test_block_translations_match_the_original_blocks(name: str) -> None:
+    ko = (DOCS / "ko" / name).read_text(encoding="utf-8")
+    en = (DOCS / "en" / name).read_text(encoding="utf-8")
+    meta = yaml.safe_load(en.split("---\n")[1]) if en.startswith("---\n") else {}
+    translations = (meta or {}).get(i18n.TRANSLATE_KEY) or {}
+    blocks = "\n".join(fenced_blocks(ko))
+    stale = [k for k in translations if k not in blocks]
+    assert not stale, f"{name}: {i18n.TRANSLATE_KEY} entries no longer in the original: {stale}"
+
+
+def test_english_readers_see_comments_and_skip_reasons_in_english(site: Site) -> None:
+    html = page(site, "en", POST)
+    shown = re.findall(
+        r'(?s)<div class="sr-comment"><pre>(.*?)</pre>'
+        r'|<p class="sr-mark sr-mark--skipped">(.*?)</p>',
+        html,
+    )
+    texts = [a or b for a, b in shown]
+    assert len(texts) >= 4, texts
+    # Korean may remain only as a quoted placeholder of the command, e.g. [생성된 컨테이너].
+    leftover = [t for t in texts if re.search("[가-힣]", re.sub(r"\[[^\]]*\]", "", t))]
+    assert not leftover, leftover
+
+
+def test_block_translation_touches_only_comments_and_skip_notes() -> None:
+    content = ('<div class="sr-comment"><pre># 포트 [호스트]</pre></div>'
+               '<div class="sr-output"><pre>호스트</pre></div>'
+               '<p class="sr-mark sr-mark--skipped">not run: 호스트 &lt;이름&gt;</p>')
+    out, used = i18n.translate_shown_text(content, {"호스트": "host", "<이름>": "<name>"})
+    assert out == ('<div class="sr-comment"><pre># 포트 [host]</pre></div>'
+                   '<div class="sr-output"><pre>호스트</pre></div>'
+                   '<p class="sr-mark sr-mark--skipped">not run: host &lt;name&gt;</p>')
+    assert used == {"호스트", "<이름>"}
+
+
+def test_bad_block_translations_are_refused_with_the_page_named() -> None:
+    bad = SimpleNamespace(meta={i18n.TRANSLATE_KEY: ["not", "a", "map"]},
+                          file=SimpleNamespace(src_uri="posts/p.md"))
+    with pytest.raises(SnippetRunnerError, match=r"posts/p\.md: front matter 'translate_blocks'"):
+        i18n.block_translations(bad)
 
 
 def test_every_korean_page_has_an_english_edition() -> None:

@@ -305,3 +305,26 @@ def test_nested_lists_keep_their_nesting_in_python_markdown(site: Path) -> None:
     squashed = re.sub(r"\s+", "", html)
     assert squashed.startswith("<ul><li><p>a</p><p>paraa</p><ol><li><p>b</p><p>parab</p>")
     assert "x</code>" in squashed.split("</ol>")[0] and squashed.endswith("<li><p>c</p></li></ul>")
+
+
+def test_non_utf8_error_names_the_line(tmp_path: Path) -> None:
+    src = tmp_path / "latin1.md"
+    src.write_bytes("---\ntitle: t\n---\n\ncaf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"line 5, column 4 has byte 0xE9") as err:
+        import_jekyll(src, tmp_path / "out.md")
+    assert err.value.path == src
+
+
+def test_cli_takes_an_image_map_and_reports_a_bad_one(tmp_path: Path) -> None:
+    from snippet_runner.cli import main as cli_main
+
+    src = tmp_path / "2021-01-01-p.md"
+    src.write_text("---\ntitle: t\n---\n\n![x](../../../assets/images/posts/2021-01-01-p/a.png)\n",
+                   encoding="utf-8")
+    images = tmp_path / "map.yml"
+    images.write_text("a.png: {path: diagrams/a.svg, alt: 그림}\n", encoding="utf-8")
+    dest = tmp_path / "out.md"
+    assert cli_main(["import-jekyll", "--images", str(images), str(src), str(dest)]) == 0
+    assert "![그림](/assets/diagrams/a.svg)" in dest.read_text(encoding="utf-8")
+    images.write_text("a.png: [\n", encoding="utf-8")
+    assert cli_main(["import-jekyll", "--images", str(images), str(src), str(dest)]) == 2

@@ -68,12 +68,18 @@ def test_interrupted_run_leaves_nothing(signum: signal.Signals, cache_dir: Path)
     assert not leaks(before, host_state(cache_dir, {proc.pid}))
 
 
-def test_sigkilled_run_is_swept_by_the_next_run(cache_dir: Path) -> None:
+@pytest.mark.parametrize("lose_init_record", [False, True])
+def test_sigkilled_run_is_swept_by_the_next_run(lose_init_record: bool, cache_dir: Path) -> None:
     killed = _start("wait", cache_dir)
     before = host_state(cache_dir, {killed.pid})
     _wait_ready(killed)
     killed.kill()
     killed.communicate(timeout=60)
+    if lose_init_record:  # as if killed between starting the namespace and noting its pid
+        records = list((cache_dir / "sandboxes").glob(f"{killed.pid}-*/init.json"))
+        assert records
+        for record in records:
+            record.unlink()
     left = leaks(before, host_state(cache_dir, {killed.pid}))
     # The check sees what a SIGKILLed run leaves: its daemon, containers, cgroups, directory.
     assert {"processes", "cgroups", "sandbox_dirs"} <= set(left), left

@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from snippet_runner.errors import ConfigError
 from snippet_runner.model import SnippetOptions
-from snippet_runner.options import has_file_option, language, parse_options, split_info
+from snippet_runner.options import (
+    format_options,
+    has_file_option,
+    language,
+    parse_options,
+    split_info,
+)
 
 P = Path("docs/page.md")
 
@@ -100,3 +108,29 @@ def test_any_whitespace_ends_the_language(info: str) -> None:
     """A tab after the language must not hide the block (markdown-it splits on any space)."""
     assert language(info) == "bash"
     assert split_info(info, path=P, line=1).pairs == (("skip", "x"),)
+
+
+_OPTIONS = st.builds(
+    SnippetOptions,
+    skip=st.none() | st.text(min_size=1).filter(str.strip),
+    timeout=st.none() | st.floats(min_value=1e-3, max_value=86000),
+    exit=st.integers(0, 255),
+    stdin=st.none() | st.text().filter(lambda t: "\r" not in t),
+    hide=st.booleans(),
+    file=st.none() | st.from_regex(r"(/[a-z0-9_.-]*[a-z0-9_-])+", fullmatch=True),
+    session=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,8}", fullmatch=True),
+)
+
+
+@given(_OPTIONS)
+def test_format_options_reads_back_as_the_same_options(options: SnippetOptions) -> None:
+    """``list`` shows options in the form a page writes them; that form parses back exactly."""
+    info = f"bash {format_options(options)}"
+    assert "\n" not in info
+    assert opts(info) == options
+
+
+def test_format_options_shows_only_what_differs_from_the_defaults() -> None:
+    assert format_options(SnippetOptions()) == ""
+    assert format_options(opts('bash hide="TRUE" timeout="30" stdin="a\\tb\\n"')) == (
+        'timeout="30" stdin="a\\tb\\n" hide="true"')

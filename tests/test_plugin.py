@@ -368,3 +368,26 @@ def test_properdocs_builds_and_fails_like_mkdocs(tmp_path: Path) -> None:
     failing = build()
     assert failing.returncode == 1
     assert f"docs/index.md:{HELLO_LINE + 1}: failed" in failing.stderr
+
+
+def test_cache_keys_chain_blocks_and_ignore_prose(tmp_path: Path) -> None:
+    """A block's key covers it and every block above it, not the prose or later blocks; the
+    engine/fixture fingerprint is part of every key."""
+    from snippet_runner.api import load_page
+    from snippet_runner.cache import Fingerprint, block_keys
+
+    def keys(text: str, fp: Fingerprint) -> list[str]:
+        path = tmp_path / "page.md"
+        path.write_text(text.format(counter="/dev/null"), encoding="utf-8")
+        return block_keys(load_page(path), fp)
+
+    fp = Fingerprint(runner="r", engine="docker 1", fixtures="f", settings="s")
+    base = keys(PAGE, fp)
+    prose = keys(PAGE.replace("Some text right before", "Other words before"), fp)
+    earlier = keys(PAGE.replace("$ echo hello\nhello", "$ echo hi\nhi"), fp)
+    later = keys(PAGE.replace("key = value", "key = other"), fp)
+    engine = keys(PAGE, Fingerprint(runner="r", engine="docker 2", fixtures="f", settings="s"))
+    assert prose == base
+    assert earlier[0] == base[0] and all(a != b for a, b in zip(earlier[1:], base[1:], strict=True))
+    assert later[:-2] == base[:-2] and later[-2] != base[-2]
+    assert not set(engine) & set(base)
