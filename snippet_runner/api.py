@@ -122,10 +122,12 @@ def verify_pages(pages: Sequence[Page], config: RunConfig,
     """Run and judge every page; reports come back in the order of ``pages``.
 
     ``config.jobs`` workers each start one sandbox, take pages from a shared queue, reset the
-    sandbox between pages and close it at the end. A sandbox that cannot start or reset turns
-    that worker's pages into ERROR reports (the other workers go on); nothing here raises for a
-    failing snippet. A page without runnable snippets starts no sandbox. On KeyboardInterrupt
-    every sandbox is closed (killing what runs in it) before the interrupt propagates.
+    sandbox between pages and close it at the end. A sandbox that cannot start or reset (a
+    SnippetRunnerError or OSError) turns that page into an ERROR report and the worker starts a
+    fresh one for its next page; nothing here raises for a failing snippet. A page without
+    runnable snippets starts no sandbox. On KeyboardInterrupt every sandbox is closed (killing
+    what runs in it) before the interrupt propagates; any other exception of a worker (a bug)
+    is re-raised here once the workers are done.
     """
     reports: dict[int, PageReport] = {}
     todo: queue.Queue[int] = queue.Queue()

@@ -8,13 +8,17 @@ as one paragraph, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import signal
 import sys
 import textwrap
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from . import __version__
@@ -38,6 +42,10 @@ from .update import update_edits
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, what shells report for Ctrl-C."""
+EXIT_TERMINATED = 143
+"""128 + SIGTERM."""
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a writer whose reader went away."""
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -107,8 +115,8 @@ class CommandHelp:
 COMMON_EXITS = (
     (EXIT_USAGE, "bad input (a wrong fence option, an unclosed fence, an unreadable, missing or "
                  "read-only file, a bad flag): one paragraph on stderr names file:line"),
-    (EXIT_INTERRUPTED, "interrupted (Ctrl-C); running commands are stopped and their "
-                       "sandboxes removed first"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C; 143 for SIGTERM); running commands are stopped "
+                       "and their sandboxes removed first"),
 )
 """Exit statuses every subcommand shares."""
 
@@ -453,9 +461,27 @@ COMMANDS = {"check": cmd_check, "fix": cmd_fix, "update": cmd_update, "list": cm
             "import-jekyll": cmd_import}
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so flushing it at exit doesn't raise BrokenPipeError again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, ``kill``), raised like Ctrl-C so the same cleanup runs."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (also used by ``python -m snippet_runner``)."""
     args = _parser().parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return COMMANDS[args.command](args)
     except ConfigError as err:
@@ -464,10 +490,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SnippetRunnerError as err:
         sys.stderr.write(f"snippet-runner: could not run: {err}\n")
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        sys.stderr.write("snippet-runner: interrupted (Ctrl-C); the commands that were running "
-                         "were stopped and their sandboxes removed.\n")
-        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `snippet-runner list docs/ | head`: the reader has had enough
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt as err:
+        terminated = isinstance(err, Terminated)
+        sys.stderr.write(f"snippet-runner: {'terminated' if terminated else 'interrupted'} "
+                         f"({'SIGTERM' if terminated else 'Ctrl-C'}); the commands that were "
+                         "running were stopped and their sandboxes removed.\n")
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,20 @@ def _regex(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+def pattern_error(expected: str) -> str | None:
+    """Why an expected `` (re)`` line is not a valid regular expression; None when it is (or
+    is no ``(re)`` line). Checked when a page is read, so a typo in a pattern is reported at
+    its line instead of silently never matching."""
+    line = expected.rstrip()
+    if not line.endswith(RE_SUFFIX):
+        return None
+    try:
+        re.compile(line[: -len(RE_SUFFIX)])
+    except re.error as err:
+        return str(err)
+    return None
+
+
 def line_matches(expected: str, actual: str) -> bool:
     """Whether one expected line (literal, ``(re)`` or ``(glob)``) matches one actual line."""
     if expected == actual:

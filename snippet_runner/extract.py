@@ -13,6 +13,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from .compare import pattern_error
 from .errors import ConfigError
 from .model import Command, Location, Snippet, Span
 from .options import has_file_option, language, parse_options, split_info
@@ -75,6 +76,7 @@ class _BodyLine:
     """A content line of a fence, its prefix (indentation, ``> ``) removed."""
 
     source: SourceLine
+    """The physical line."""
     content_start: int
     """Offset where the content starts (after the prefix)."""
     text: str
@@ -82,6 +84,7 @@ class _BodyLine:
 
     @property
     def prefix(self) -> str:
+        """What precedes the content: the fence's indentation, a quote's ``> ``."""
         return self.source.text[: self.content_start - self.source.start]
 
 
@@ -149,15 +152,13 @@ def _snippet(lines: list[SourceLine], start: int, stop: int, closed: bool, info:
     options = parse_options(parsed, path=path, line=opening.number)
     body_span = (Span(lines[body_first].start, lines[body_end - 1].next) if body
                  else Span(opening.next, opening.next))
+    body_text = "".join(b.text + "\n" for b in body)
     commands: tuple[Command, ...] = ()
     comments: tuple[int, ...] = ()
-    script: str | None = None
-    body_text = "".join(b.text + "\n" for b in body)
-    if options.file is None:
-        if any(b.text.startswith(PROMPT) for b in body):
-            commands, comments = _transcript(body, path)
-        elif body_text.strip():
-            script = body_text
+    if options.file is None and any(b.text.startswith(PROMPT) for b in body):
+        commands, comments = _transcript(body, path)
+    # No prompt at all: the body is a script, judged by its exit status only.
+    script = body_text if options.file is None and not commands and body_text.strip() else None
     return Snippet(
         location=where,
         end_line=lines[last].number,
@@ -201,6 +202,16 @@ def _transcript(body: list[_BodyLine], path: Path) -> tuple[tuple[Command, ...],
     return tuple(commands), tuple(b.source.number for b, c in zip(body, comment, strict=True) if c)
 
 
+def _check_pattern(line: _BodyLine, path: Path) -> None:
+    """ConfigError at an expected ``(re)`` line that is not a valid regular expression."""
+    problem = pattern_error(line.text)
+    if problem is not None:
+        raise ConfigError(
+            f"this output line ends with ' (re)' but the rest is not a valid regular "
+            f"expression ({problem}); fix the pattern, or match the line with ' (glob)' or "
+            "literally.", path=path, line=line.source.number)
+
+
 def _command(body: list[_BodyLine], is_prompt: list[bool], comment: list[bool], i: int,
              path: Path, out: list[Command]) -> int:
     """Read the command starting at body line ``i`` into ``out``; return the next line index."""
@@ -215,6 +226,7 @@ def _command(body: list[_BodyLine], is_prompt: list[bool], comment: list[bool], 
     k = j + 1
     expected: list[str] = []
     while k < len(body) and not is_prompt[k] and not comment[k]:
+        _check_pattern(body[k], path)
         expected.append(body[k].text)
         k += 1
     after_command = body[j].source.next

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -396,99 +397,84 @@ def _promote(line: str, by: int) -> str:
     return indent + stripped[by:]
 
 
-def _rewrite_image(
-    match: re.Match[str],
-    *,
-    src: Path,
-    line: int,
-    slug: str,
-    assets_dir: Path | None,
-    images: Mapping[str, ImageTarget],
-    warnings: list[str],
-) -> str:
+@dataclass
+class _Body:
+    """What rewriting one post's body needs besides its text, and the warnings it collects."""
+
+    src: Path
+    """The post, named in warnings."""
+    first_line: int
+    """Source line of the body's first line (warnings name source lines)."""
+    assets_dir: Path | None
+    """Where image files are checked; None when there is no ``assets/`` to check against."""
+    images: Mapping[str, ImageTarget]
+    """Image file name → replacement (the image map)."""
+    warnings: list[str]
+    """Collected ``file:line: message`` warnings."""
+
+    def warn(self, index: int, message: str) -> None:
+        """Record a warning about the body's 0-based line ``index``."""
+        self.warnings.append(f"{self.src}:{self.first_line + index}: {message}")
+
+
+def _rewrite_image(match: re.Match[str], body: _Body, index: int) -> str:
     """Rewrite one ``![alt](url)`` to a ``/assets/...`` link the build validates."""
     alt, url, title = match.group("alt"), match.group("url").strip("<>"), match.group("title")
-    where = f"{src}:{line}"
     if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE):
-        warnings.append(
-            f"{where}: image {url!r} is on another host; the offline site cannot load it. "
-            "Copy it into assets/ and link it from there."
-        )
+        body.warn(index, f"image {url!r} is on another host; the offline site cannot load it. "
+                         "Copy it into assets/ and link it from there.")
         return match.group(0)
     jekyll = _JEKYLL_ASSET.match(url)
     if jekyll is None:
-        warnings.append(
-            f"{where}: image path {url!r} is not a Jekyll assets/images/posts/<slug>/<name> "
-            "path; left unchanged."
-        )
+        body.warn(index, f"image path {url!r} is not a Jekyll assets/images/posts/<slug>/<name> "
+                         "path; left unchanged.")
         return match.group(0)
-    name = jekyll.group("name")
+    name, slug = jekyll.group("name"), _slug_of(body.src)
     if jekyll.group("slug") != slug:
-        warnings.append(
-            f"{where}: image {name!r} lives in the folder of another post "
-            f"({jekyll.group('slug')!r}, this post is {slug!r}); kept as it points."
-        )
-    target = images.get(name)
+        body.warn(index, f"image {name!r} lives in the folder of another post "
+                         f"({jekyll.group('slug')!r}, this post is {slug!r}); kept as it points.")
+    target = body.images.get(name)
     rel = target.path if target is not None else jekyll.group("rest")
     if target is not None and target.alt:
         alt = target.alt
-    if assets_dir is None:
-        warnings.append(
-            f"{where}: image {name!r} could not be checked: no assets/ directory beside a "
-            "mkdocs.yml above the destination or in the current directory."
-        )
-    elif not (assets_dir / rel).is_file():
-        warnings.append(
-            f"{where}: image {name!r} was not found at {assets_dir / rel}; the strict build "
-            f"will reject the link until the file exists (or map it in {IMAGE_MAP_NAME})."
-        )
+    if body.assets_dir is None:
+        body.warn(index, f"image {name!r} could not be checked: no assets/ directory beside a "
+                         "mkdocs.yml above the destination or in the current directory.")
+    elif not (body.assets_dir / rel).is_file():
+        body.warn(index, f"image {name!r} was not found at {body.assets_dir / rel}; the strict "
+                         "build will reject the link until the file exists (or map it in "
+                         f"{IMAGE_MAP_NAME}).")
     return f"![{alt}](/assets/{rel}{title or ''})"
 
 
-def _convert_body(
-    body: str,
-    *,
-    src: Path,
-    first_line: int,
-    assets_dir: Path | None,
-    images: Mapping[str, ImageTarget],
-    warnings: list[str],
-) -> str:
+def _warn_jekyll_only(line: str, body: _Body, index: int) -> None:
+    """Liquid tags and kramdown attribute lists survive as literal text on a Material page."""
+    liquid = _LIQUID.search(line)
+    if liquid is not None:
+        body.warn(index, f"Liquid tag {liquid.group(0)!r} is Jekyll-only and will show as "
+                         "text; rewrite it by hand.")
+    if _KRAMDOWN_IAL.match(line):
+        body.warn(index, f"kramdown attribute list {line.strip()!r} is Jekyll-only; use "
+                         "Material's attr_list syntax '{ .class }' instead.")
+
+
+def _convert_body(text: str, body: _Body) -> str:
     """Apply heading promotion and image rewriting outside code blocks."""
-    code, headings = _structure(body)
-    items = _list_items(body)
+    code, headings = _structure(text)
+    items = _list_items(text)
     shift = min(headings.values()) - 2 if headings else 0
-    slug = _slug_of(src)
     out: list[str] = []
-    for i, raw in enumerate(body.splitlines(keepends=True)):
+    for i, raw in enumerate(text.splitlines(keepends=True)):
         line = _reindent(raw, i, items)
         if i in code:
             out.append(line)
             continue
         if i in headings and shift > 0:
             line = _promote(line, shift)
-        lineno = first_line + i
-        liquid = _LIQUID.search(line)
-        if liquid is not None:
-            warnings.append(
-                f"{src}:{lineno}: Liquid tag {liquid.group(0)!r} is Jekyll-only and will show "
-                "as text; rewrite it by hand."
-            )
-        if _KRAMDOWN_IAL.match(line):
-            warnings.append(
-                f"{src}:{lineno}: kramdown attribute list {line.strip()!r} is Jekyll-only; "
-                "use Material's attr_list syntax '{ .class }' instead."
-            )
-
-        def repl(m: re.Match[str], lineno: int = lineno) -> str:
-            return _rewrite_image(
-                m, src=src, line=lineno, slug=slug, assets_dir=assets_dir, images=images,
-                warnings=warnings,
-            )
-
-        out.append(_IMAGE.sub(repl, line))
-    text = "".join(out)
-    return text if text.endswith("\n") else text + "\n"
+        _warn_jekyll_only(line, body, i)
+        out.append(_IMAGE.sub(functools.partial(_rewrite_image, body=body, index=i), line))
+    converted = "".join(out)
+    return converted if converted.endswith("\n") else converted + "\n"
 
 
 # ----------------------------------------------------------------------------- entry points
@@ -530,6 +516,21 @@ def load_image_map(path: Path) -> dict[str, ImageTarget]:
     return out
 
 
+def _read_post(src: Path) -> str:
+    """The post's text; Jekyll ignores a BOM and any style of line break, so do we."""
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the post: {exc.strerror}.", path=src) from None
+    return re.sub(r"\r\n?", "\n", decode_utf8(data, src).removeprefix("\ufeff"))
+
+
+def _default_images(assets_dir: Path | None) -> dict[str, ImageTarget]:
+    """The image map in ``assets_dir``, or none."""
+    map_file = assets_dir / IMAGE_MAP_NAME if assets_dir is not None else None
+    return load_image_map(map_file) if map_file is not None and map_file.is_file() else {}
+
+
 def import_jekyll(
     src: Path,
     dest: Path,
@@ -544,32 +545,18 @@ def import_jekyll(
     Raises :class:`ConfigError` (with file:line) when ``src`` cannot be read or parsed.
     """
     src, dest = Path(src), Path(dest)
-    try:
-        data = src.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the post: {exc.strerror}.", path=src) from None
-    # Jekyll ignores a BOM and any style of line break; the page is written with "\n".
-    text = re.sub(r"\r\n?", "\n", decode_utf8(data, src).removeprefix("\ufeff"))
+    text = _read_post(src)
     if assets_dir is None:
         assets_dir = _find_assets_dir(dest)
     if images is None:
-        map_file = assets_dir / IMAGE_MAP_NAME if assets_dir is not None else None
-        images = load_image_map(map_file) if map_file is not None and map_file.is_file() else {}
-
+        images = _default_images(assets_dir)
     warnings: list[str] = []
     fm_text, body, first_line = _split_front_matter(text, src)
-    fields = _parse_front_matter(fm_text, src)
-    meta = _map_front_matter(fields, src, body, warnings)
-    stripped = body.lstrip("\r\n")
-    skipped = body[: len(body) - len(stripped)].count("\n")
-    new_body = _convert_body(
-        stripped,
-        src=src,
-        first_line=first_line + skipped,
-        assets_dir=assets_dir,
-        images=images,
-        warnings=warnings,
-    )
+    meta = _map_front_matter(_parse_front_matter(fm_text, src), src, body, warnings)
+    stripped = body.lstrip("\n")
+    skipped = len(body) - len(stripped)
+    new_body = _convert_body(stripped, _Body(src, first_line + skipped, assets_dir, images,
+                                             warnings))
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=False)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)

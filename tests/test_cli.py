@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -372,9 +373,13 @@ def _processes_running(argv: list[str]) -> list[int]:
     return found
 
 
-def test_ctrl_c_stops_the_run_and_leaves_nothing_behind(tmp_path: Path) -> None:
-    """SIGINT to the process group (what a terminal's Ctrl-C does) while a command sleeps."""
-    import signal
+@pytest.mark.parametrize(("signum", "status", "word"),
+                         [(signal.SIGINT, 130, "interrupted (Ctrl-C)"),
+                          (signal.SIGTERM, 143, "terminated (SIGTERM)")])
+def test_ctrl_c_stops_the_run_and_leaves_nothing_behind(tmp_path: Path, signum: int,
+                                                        status: int, word: str) -> None:
+    """A signal to the process group (Ctrl-C in a terminal, a cancelled CI job) while a
+    command sleeps."""
     import time
 
     duration = f"{300 + os.getpid() % 1000 / 1000:.3f}"  # unique, to find our own sleep
@@ -389,10 +394,10 @@ def test_ctrl_c_stops_the_run_and_leaves_nothing_behind(tmp_path: Path) -> None:
     while not _processes_running(["sleep", duration]):  # synchronise: the command is running
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, signum)
     stdout, stderr = proc.communicate(timeout=120)  # a hang fails here rather than never
-    assert proc.returncode == 130
-    assert stderr.startswith("snippet-runner: interrupted (Ctrl-C)") and stderr.count("\n") == 1
+    assert proc.returncode == status
+    assert stderr.startswith(f"snippet-runner: {word}") and stderr.count("\n") == 1
     assert "Traceback" not in stderr and stdout == ""
     assert _processes_running(["sleep", duration]) == []
     assert not list(Path(tempfile.gettempdir()).glob(f"snippet-runner-local-{proc.pid}-*"))
@@ -420,3 +425,17 @@ def test_each_command_help_teaches_examples_and_exit_statuses(command: str) -> N
         "2", "130"]
     assert statuses.lstrip().startswith("0 ")
     assert max(map(len, proc.stdout.splitlines())) <= 80
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``snippet-runner list docs/ | head -1``: no BrokenPipeError traceback."""
+    page = tmp_path / "p.md"
+    page.write_text("".join(f"```console\n$ echo {i}\n{i}\n```\n\n" for i in range(3000)),
+                    encoding="utf-8")
+    proc = subprocess.Popen([*EXE, "list", str(page)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(str(page).encode())
+    proc.stdout.close()  # the reader goes away, as `head -1` does
+    stderr = proc.stderr.read().decode()
+    assert proc.wait() == 141 and stderr == ""

@@ -264,3 +264,12 @@ def test_require_closed_only_rejects_a_fence_it_extracted(text: str) -> None:
         assert extract(text, P, require_closed=True) == loose
     except ConfigError as err:
         assert err.line in [s.location.line for s in loose]
+
+
+def test_an_invalid_regex_line_is_reported_at_its_line() -> None:
+    text = "# t\n\n```console\n$ echo 'v1.2 (beta'\nv1.2 (beta (re)\n```\n"
+    with pytest.raises(ConfigError, match=r"^page\.md:5: this output line ends with ' \(re\)' "
+                                          r"but the rest is not a valid regular expression "
+                                          r"\(missing \), unterminated subpattern"):
+        extract(text, P)
+    assert extract(text.replace("(beta (re)", r"\(beta (re)"), P)

@@ -128,13 +128,13 @@ def test_english_post_is_translated_and_uses_english_diagrams(site: Site) -> Non
 
 @pytest.mark.parametrize("name", both_editions())
 def test_block_translations_match_the_original_blocks(name: str) -> None:
-    ko = (DOCS / "ko" / name).read_text(encoding="utf-8")
-    en = (DOCS / "en" / name).read_text(encoding="utf-8")
-    meta = yaml.safe_load(en.split("---\n")[1]) if en.startswith("---\n") else {}
-    translations = (meta or {}).get(i18n.TRANSLATE_KEY) or {}
-    blocks = "\n".join(fenced_blocks(ko))
-    stale = [k for k in translations if k not in blocks]
-    assert not stale, f"{name}: {i18n.TRANSLATE_KEY} entries no longer in the original: {stale}"
+    for lang in ["ko", "en"]:
+        text = (DOCS / lang / name).read_text(encoding="utf-8")
+        meta = yaml.safe_load(text.split("---\n")[1]) if text.startswith("---\n") else {}
+        translations = (meta or {}).get(i18n.TRANSLATE_KEY) or {}
+        blocks = "\n".join(fenced_blocks(text))  # the same in both editions
+        stale = [k for k in translations if k not in blocks]
+        assert not stale, f"{lang}/{name}: {i18n.TRANSLATE_KEY} entries not in its blocks: {stale}"
 
 
 def test_english_readers_see_comments_and_skip_reasons_in_english(site: Site) -> None:

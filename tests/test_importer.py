@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import markdown
+import markdown  # type: ignore[import-untyped]  # no stubs installed; tests only
 import pytest
 import yaml
 from markdown_it import MarkdownIt
