@@ -3,6 +3,7 @@
 
 * cold start = launch → dockerd answers (``ready``) → fixture images loaded (``loaded``), with the
   fixture tars already built and cached (the build is a one-off, keyed by the build contexts);
+* reset = what the sandbox does between two pages, after an idle one and after a busy one;
 * per-command overhead = the same commands run (a) by a page session (PTY, job control, marker
   framing, clean environment) and (b) by one plain ``bash -s`` fed through a pipe, entered into
   the same sandbox's namespaces, on the same daemon, in the same run; ratio = (a) / (b).
@@ -66,6 +67,31 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
 
 
+PAGE = ("echo x > /etc/bench && mkdir -p /srv/bench /data\n"
+        "setsid sleep 1000 &\n"
+        "docker run -d -v /etc/bench-dir:/x test:latest sleep 1000 >/dev/null"
+        " && docker network create bench >/dev/null")
+"""A page that leaves something of every kind a reset removes."""
+
+
+def _bench_reset(sandbox: NamespaceSandbox, rounds: int) -> None:
+    """Time `reset` after an idle page and after `PAGE`."""
+    idle, busy = [], []
+    for _ in range(rounds):
+        sandbox.open_session().run("true", timeout=60)
+        t = time.perf_counter()
+        sandbox.reset()
+        idle.append(time.perf_counter() - t)
+        assert sandbox.open_session().run(PAGE, timeout=60).exit_code == 0
+        t = time.perf_counter()
+        sandbox.reset()
+        busy.append(time.perf_counter() - t)
+    print(f"\nreset between pages, median of {rounds}:")
+    print(f"  after an idle page  {_ms(statistics.median(idle))}")
+    print(f"  after a busy page   {_ms(statistics.median(busy))}  (container, network, files "
+          "in /etc /srv /, a detached process)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20, help="runs of each command")
@@ -119,6 +145,7 @@ def main() -> int:
             a, b = statistics.median(ours), statistics.median(base)
             print(f"  {label:18} {_ms(a)} {_ms(b)} {_ms(a - b)} {a / b:5.2f}")
         plain.close()
+        _bench_reset(sandbox, args.rounds)
     finally:
         sandbox.close()
         close_all()

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -50,8 +51,10 @@ def get_backend(name: str, config: RunConfig) -> Backend:
     )
 
 
+@functools.cache
 def bash_version() -> str:
-    """The host bash's version, e.g. ``5.2.15(1)-release``."""
+    """The host bash's version, e.g. ``5.2.15(1)-release`` (asked once: every local page's
+    sandbox needs it)."""
     try:
         out = subprocess.run(
             ["bash", "-c", "echo $BASH_VERSION"], capture_output=True, text=True, check=True,

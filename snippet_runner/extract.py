@@ -3,6 +3,14 @@
 markdown-it-py finds the fences (lists, block quotes, tildes, longer backtick runs are its job);
 this module maps each fence back onto the original text — read with ``newline=""``, so CRLF and
 a BOM are characters of the text — and splits its body into commands and expected output.
+
+The site is built with Python-Markdown, whose container blocks CommonMark does not know:
+admonitions (``!!! note "title"``), collapsible details (``??? note``, ``???+ note``) and
+content tabs (``=== "Tab"``), each followed by content indented four spaces. To markdown-it that
+content is an indented code block or a paragraph's continuation, so the fences in it — which the
+site renders — would go unverified. `_container_rule` teaches markdown-it these openers: the
+indented lines below one are parsed as nested blocks, like a list item's, so fences inside keep
+their real line numbers and every span still points into the original text.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 
 from .compare import pattern_error
 from .errors import ConfigError
@@ -26,6 +35,18 @@ PROMPT = "$ "
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # the same line breaks markdown-it recognises
 _FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
+
+CONTAINER_OPENER = re.compile(
+    r'!!! ?[\w\-]+(?: +[\w\-]+)*(?: +".*")?'                                # admonition
+    r'|\?\?\?\+? ?(?:(?:[\w\-]+(?: +[\w\-]+)*)?(?: +".*")|[\w\-]+(?: +[\w\-]+)*)'  # details
+    r'|===(?:\+|\+!|!\+|!)? +".*"'                                            # tabbed
+)
+"""A line that opens a Material container block (the text after its indentation, trailing
+blanks removed); its content is the lines below indented four more columns. The forms follow
+Python-Markdown's admonition and pymdownx's details and tabbed processors."""
+CONTAINER_INDENT = 4
+"""How much deeper a container's content is indented than its opener (Python-Markdown's
+``tab_length``)."""
 
 
 @dataclass(frozen=True)
@@ -105,15 +126,64 @@ def _body_lines(lines: list[SourceLine], first: int, contents: list[str],
     return body
 
 
+def _container_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it block rule: a container opener and its indented content, parsed as blocks.
+
+    Its extent follows Python-Markdown: blank lines and lines indented at least four columns
+    past the opener belong to it; the first other line ends it (trailing blank lines don't
+    count). The content is tokenized with the block indentation moved to that column, as
+    markdown-it does for a list item, so a fence in it is a fence with its own line numbers.
+    """
+    if state.is_code_block(start):
+        return False
+    first = state.bMarks[start] + state.tShift[start]
+    opener = state.src[first:state.eMarks[start]].rstrip(" \t")
+    if not CONTAINER_OPENER.fullmatch(opener):
+        return False
+    if silent:
+        return True
+    content_indent = state.sCount[start] + CONTAINER_INDENT
+    last = start  # last line that belongs to the container
+    line = start + 1
+    while line < end:
+        if not state.isEmpty(line):
+            if state.sCount[line] < content_indent:
+                break
+            last = line
+        line += 1
+    stop = last + 1
+    opened = state.push("container_open", "div", 1)
+    opened.map = [start, stop]
+    opened.markup = opener
+    saved = (state.parentType, state.lineMax, state.blkIndent)
+    state.parentType = "container"
+    state.lineMax = stop
+    state.blkIndent = content_indent
+    state.md.block.tokenize(state, start + 1, stop)
+    state.parentType, state.lineMax, state.blkIndent = saved
+    state.push("container_close", "div", -1)
+    state.line = stop
+    return True
+
+
+def _markdown() -> MarkdownIt:
+    """CommonMark plus the container blocks of the site's Markdown extensions."""
+    md = MarkdownIt("commonmark")
+    md.block.ruler.before("fence", "container", _container_rule,
+                          {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    return md
+
+
 def extract(text: str, path: Path, *, require_closed: bool = False) -> list[Snippet]:
     """All snippets of a page, in order. ConfigError (file:line) on a malformed block.
 
-    Markdown lets a fence run unclosed to the end of the page (or of its list item or quote);
+    Markdown lets a fence run unclosed to the end of the page (or of its list item, quote,
+    admonition or tab);
     ``require_closed`` turns that into an error, because then the page's prose below becomes
     the block's expected output. `api.load_page` sets it; the default follows CommonMark.
     """
     lines = split_lines(text)
-    tokens = MarkdownIt("commonmark").parse(_markdown_source(lines))
+    tokens = _markdown().parse(_markdown_source(lines))
     snippets: list[Snippet] = []
     for token in tokens:
         if token.type != "fence" or token.map is None:
@@ -128,9 +198,9 @@ def extract(text: str, path: Path, *, require_closed: bool = False) -> list[Snip
         if require_closed and not closed:
             raise ConfigError(
                 f"the {token.markup}{language(info)} fence that starts here is never closed, so "
-                "Markdown runs it to the end of the page (or of its list item or quote) and "
-                "everything below would be shown, and checked, as this block's output; add a "
-                f"closing {token.markup} line.", path=path, line=lines[start].number)
+                "Markdown runs it to the end of the page (or of its list item, quote, admonition "
+                "or tab) and everything below would be shown, and checked, as this block's "
+                f"output; add a closing {token.markup} line.", path=path, line=lines[start].number)
         snippets.append(_snippet(lines, start, stop, closed, info, token.content, path,
                                  len(snippets)))
     return snippets

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from .cache import ResultCache, verify_cached
 from .errors import SnippetRunnerError
 from .model import FixSafety, Location, Outcome, Status
 from .render import Labels, PlaceholderMap, labels_for, rewrite_markdown
+from .report import summary
 
 log = logging.getLogger("mkdocs.plugins.snippet_runner")
 
@@ -71,6 +73,8 @@ class _PageState:
     """The loaded page."""
     report: PageReport | None = None
     """Its verification, None when not verified in this build."""
+    placeholders: PlaceholderMap | None = None
+    """Its blocks' rendered forms, once its Markdown went through `on_page_markdown`."""
 
 
 class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-untyped-call]
@@ -80,7 +84,6 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
 
     def __init__(self) -> None:
         self._pages: dict[str, _PageState] = {}
-        self._placeholders: dict[str, PlaceholderMap] = {}
         self._labels: Labels = labels_for("en")
         self._run_config = RunConfig()
         self._enabled = True
@@ -109,7 +112,6 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         """Load every page, log its typo fixes, and verify those with blocks."""
         self._pages = {}
-        self._placeholders = {}
         try:
             for file in files.documentation_pages():
                 if file.abs_src_path and file.src_uri.endswith(".md"):
@@ -150,7 +152,10 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
 
     # -- rendering -------------------------------------------------------------------------
 
-    @event_priority(50)  # before other plugins touch the Markdown: block lines must still match
+    # Early, so the blocks are swapped out before plugins that rewrite Markdown (macros, ...)
+    # see them; one that runs even earlier may change the page around them (blocks are found
+    # by their text), not the blocks themselves.
+    @event_priority(50)
     def on_page_markdown(
         self, markdown: str, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str:
@@ -158,7 +163,7 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
         state = self._pages.get(page.file.abs_src_path or "")
         if state is None:
             return markdown
-        placeholders = PlaceholderMap()
+        state.placeholders = placeholders = PlaceholderMap()
         try:
             new = rewrite_markdown(
                 markdown,
@@ -169,16 +174,24 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
                 apply_safe_fixes=self._run_config.apply_safe_fixes,
             )
         except ValueError as err:
-            raise PluginError(f"snippet-runner: {state.page.path}: {err}") from None
-        self._placeholders[page.file.src_uri] = placeholders
+            raise PluginError(f"snippet-runner: {err}") from None
         return new
 
     def on_page_content(
         self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str:
         """Put the rendered blocks where their placeholders ended up."""
-        placeholders = self._placeholders.get(page.file.src_uri)
-        return html if placeholders is None else placeholders.insert(html)
+        state = self._pages.get(page.file.abs_src_path or "")
+        if state is None or state.placeholders is None:
+            return html
+        html, lost = state.placeholders.insert(html)
+        if lost:
+            where = ", ".join(f"{state.page.path}:{line}" for line in lost)
+            raise PluginError(
+                f"snippet-runner: {where}: a verified block did not reach the page's HTML "
+                "(another Markdown extension or plugin dropped its placeholder)"
+            )
+        return html
 
 
 def _switch(value: str | None, *, default: bool) -> bool:
@@ -211,35 +224,34 @@ def _log_fixes(page: Page) -> None:
 
 
 def _log_page(report: PageReport) -> None:
-    counts: dict[str, int] = {}
-    for outcome in report.outcomes:
-        counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    log.info("snippet-runner: ran %s: %s", report.page.path, summary or "nothing to run")
+    log.info("snippet-runner: ran %s: %s", report.page.path, _tally([report]))
 
 
 def _log_summary(
     ran: tuple[Path, ...], cached: tuple[Path, ...], reports: tuple[PageReport, ...]
 ) -> None:
-    commands = sum(1 for r in reports for o in r.outcomes if o.status is Status.PASSED)
-    skipped = sum(1 for r in reports for o in r.outcomes if o.status is Status.SKIPPED)
+    tally = _tally(reports)
     if not ran:
+        # bench_build.py and the tests look for this sentence: it proves the cache did its job.
         log.info(
             "snippet-runner: nothing changed, no snippet ran and no sandbox started "
-            "(%d page(s) from cache: %d passed, %d skipped)",
+            "(%d page(s) from cache: %s)",
             len(cached),
-            commands,
-            skipped,
+            tally,
         )
     else:
         log.info(
-            "snippet-runner: %d page(s) verified in a sandbox, %d from cache: "
-            "%d passed, %d skipped",
+            "snippet-runner: %d page(s) verified in a sandbox, %d from cache: %s",
             len(ran),
             len(cached),
-            commands,
-            skipped,
+            tally,
         )
+
+
+def _tally(reports: Sequence[PageReport]) -> str:
+    """E.g. ``6 passed, 1 skipped``: how many outcomes have each status."""
+    counts = summary(list(reports))
+    return ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s]) or "nothing to run"
 
 
 def _report_failures(reports: tuple[PageReport, ...]) -> int:

@@ -108,20 +108,32 @@ class PlaceholderMap:
 
     fragments: dict[str, str] = field(default_factory=dict)
     """Fragments by placeholder."""
+    lines: dict[str, int] = field(default_factory=dict)
+    """Source line of each placeholder's block (to name a block that got lost)."""
     _prefix: str = field(default_factory=lambda: "SNIPPETRUNNER" + secrets.token_hex(6).upper())
 
-    def add(self, fragment: str) -> str:
-        """Register ``fragment``; return the placeholder word that stands for it."""
+    def add(self, fragment: str, line: int) -> str:
+        """Register ``fragment`` of the block at source ``line``; return its placeholder word."""
         word = f"{self._prefix}X{len(self.fragments)}"
         self.fragments[word] = fragment
+        self.lines[word] = line
         return word
 
-    def insert(self, content: str) -> str:
-        """Replace every placeholder paragraph in rendered HTML with its fragment."""
+    def insert(self, content: str) -> tuple[str, list[int]]:
+        """Replace every placeholder paragraph in rendered HTML with its fragment; also return
+        the source lines of blocks whose placeholder is not in ``content`` (another extension
+        swallowed it: the block would silently vanish from the page)."""
         if not self.fragments:
-            return content
+            return content, []
         pattern = re.compile(r"(?:<p>\s*)?\b(" + re.escape(self._prefix) + r"X\d+)\b(?:\s*</p>)?")
-        return pattern.sub(lambda m: self.fragments.get(m.group(1), m.group(0)), content)
+        seen: set[str] = set()
+
+        def fragment(found: re.Match[str]) -> str:
+            seen.add(found.group(1))
+            return self.fragments.get(found.group(1), found.group(0))
+
+        html = pattern.sub(fragment, content)
+        return html, sorted(n for word, n in self.lines.items() if word not in seen)
 
 
 # -- page level ----------------------------------------------------------------------------
@@ -139,21 +151,18 @@ def rewrite_markdown(
     """Swap every block of ``page`` in ``markdown`` (MkDocs' text: front matter removed) for a
     placeholder; ``report`` None renders unverified blocks (verification switched off).
 
-    Raises ValueError when ``markdown`` is not the tail of the page's source (another plugin
-    changed it first), since block line numbers would then point at the wrong lines.
+    Blocks are found by their text (`locate_blocks`), so a plugin that ran earlier may change the
+    page around them; ValueError (naming file:line) when a block's own lines were changed.
     """
     md_lines = markdown.split("\n")
-    offset = _line_offset(page.text, md_lines)
     by_snippet = _outcomes_by_snippet(report.outcomes if report else ())
     mark = Mark.of(report) if report else None
     # Bottom-up, so earlier line numbers stay valid while later blocks change length.
-    for snippet in sorted(page.snippets, key=lambda s: s.location.line, reverse=True):
-        first = snippet.location.line - 1 - offset
-        last = snippet.end_line - 1 - offset
-        if first < 0 or last >= len(md_lines):
-            raise ValueError(f"{snippet.location}: block is outside the page's Markdown")
+    for snippet, first, last in reversed(locate_blocks(page, md_lines)):
+        prefix = _match(_CONTAINER, md_lines[first])
+        blank = _match(_QUOTE, prefix).rstrip()
         if snippet.options.hide:
-            md_lines[first : last + 1] = [""]
+            md_lines[first : last + 1] = [blank]
             continue
         fragment = render_block(
             page,
@@ -163,19 +172,56 @@ def rewrite_markdown(
             labels,
             apply_safe_fixes=apply_safe_fixes,
         )
-        indent = _leading_space(md_lines[first])
         # Blank lines around the word: a fence may interrupt a paragraph, a placeholder may not.
-        md_lines[first : last + 1] = ["", indent + placeholders.add(fragment), ""]
+        word = placeholders.add(fragment, snippet.location.line)
+        md_lines[first : last + 1] = [blank, prefix + word, blank]
     return "\n".join(md_lines)
 
 
-def _line_offset(source: str, md_lines: list[str]) -> int:
-    """How many source lines precede MkDocs' Markdown (the front matter and blank lines)."""
-    src_lines = source.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    offset = len(src_lines) - len(md_lines)
-    if offset < 0 or src_lines[offset:] != md_lines:
-        raise ValueError("the page's Markdown was changed before snippet-runner saw it")
-    return offset
+def locate_blocks(page: Page, md_lines: Sequence[str]) -> list[tuple[Snippet, int, int]]:
+    """``(snippet, first, last)`` line indexes of each block of ``page`` in ``md_lines``.
+
+    MkDocs hands over the source minus its front matter, so a block normally sits at its source
+    line minus a fixed offset: that place is tried first. A plugin or hook that ran earlier may
+    have added or removed lines elsewhere (an include, a macro, a banner), so otherwise the
+    block's exact lines are searched for after the previous block. Raises ValueError naming the
+    block's file:line when they are nowhere: what was verified is no longer what would render.
+    """
+    offset = len(_lines(page.text)) - len(md_lines)
+    found: list[tuple[Snippet, int, int]] = []
+    cursor = 0
+    for snippet in page.snippets:
+        block = _lines(page.text[snippet.span.start : snippet.span.end])
+        guess = snippet.location.line - 1 - offset
+        first = guess if guess >= cursor and _lines_at(md_lines, guess, block) else None
+        first = _find_lines(md_lines, block, cursor) if first is None else first
+        if first is None:
+            raise ValueError(
+                f"{snippet.location}: this block was changed before snippet-runner could draw it "
+                "(by a plugin or hook whose on_page_markdown runs before it, priority above 50); "
+                "what was verified is no longer what the page shows. Let that plugin run later, "
+                "or leave shell blocks alone."
+            )
+        found.append((snippet, first, first + len(block) - 1))
+        cursor = first + len(block)
+    return found
+
+
+def _lines(text: str) -> list[str]:
+    """``text`` split as MkDocs reads it: no BOM, universal newlines."""
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _lines_at(haystack: Sequence[str], at: int, needle: Sequence[str]) -> bool:
+    return at >= 0 and list(haystack[at : at + len(needle)]) == list(needle)
+
+
+def _find_lines(haystack: Sequence[str], needle: Sequence[str], start: int) -> int | None:
+    """Index of the first run of ``needle`` in ``haystack`` at or after ``start``."""
+    for at in range(start, len(haystack) - len(needle) + 1):
+        if haystack[at] == needle[0] and _lines_at(haystack, at, needle):
+            return at
+    return None
 
 
 def _outcomes_by_snippet(outcomes: Iterable[Outcome]) -> dict[int, list[Outcome]]:
@@ -185,8 +231,18 @@ def _outcomes_by_snippet(outcomes: Iterable[Outcome]) -> dict[int, list[Outcome]
     return grouped
 
 
-def _leading_space(line: str) -> str:
-    return line[: len(line) - len(line.lstrip(" \t"))]
+_QUOTE = re.compile(r"[ \t>]*")
+"""Indentation and blockquote markers: what a blank line inside the container keeps."""
+
+_CONTAINER = re.compile(r"[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
+"""What puts a fence's first line inside a container: indentation, ``>`` markers, and a list
+marker when the fence opens the item (``- ```bash``); the placeholder keeps it."""
+
+
+def _match(pattern: re.Pattern[str], line: str) -> str:
+    """What ``pattern`` (which may match nothing) matches at the start of ``line``."""
+    found = pattern.match(line)
+    return found.group() if found else ""
 
 
 # -- block level ---------------------------------------------------------------------------
@@ -304,14 +360,19 @@ def _transcript_html(
             comments.append(item)
             continue
         if comments:
-            parts.append(f'<div class="sr-comment"><pre>{_esc(chr(10).join(comments))}</pre></div>')
+            parts.append(_comment_html(comments))
             comments = []
         exit_code = snippet.options.exit if item is snippet.commands[-1] else 0
         outcome = outcome_of.get(item.span.start)
         parts.append(_step_html(page, item, outcome, fixes, exit_code, labels))
     if comments:
-        parts.append(f'<div class="sr-comment"><pre>{_esc(chr(10).join(comments))}</pre></div>')
+        parts.append(_comment_html(comments))
     return parts
+
+
+def _comment_html(lines: Sequence[str]) -> str:
+    """Comment lines: shown as text, outside any ``code`` element, so never copied."""
+    return f'<div class="sr-comment"><pre>{_esc(chr(10).join(lines))}</pre></div>'
 
 
 def _fixed_line(page: Page, number: int, fixes: Sequence[Fix]) -> str:

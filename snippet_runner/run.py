@@ -4,8 +4,10 @@ A page is one story: its blocks run in page order, each in the shell named by it
 option (``main`` unless set), so a container started in block 2 exists in block 3. ``file=``
 blocks are written into the sandbox, ``hide`` blocks run like any other (the page just doesn't
 show them), skipped blocks become SKIPPED outcomes. A command that times out is killed by the
-session and reported at its line; the page goes on. Once the page's own time limit is spent,
-or the sandbox itself fails, the remaining commands are reported, not run.
+session and reported at its line; the page goes on. So does a command that needs an image
+which is not a fixture (`sandbox.MissingImageError`): it is an ERROR at its line saying how to
+add the image, and its shell stays usable. Once the page's own time limit is spent, or the
+sandbox itself fails, the remaining commands are reported, not run.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .backend import Sandbox, Session
 from .compare import compare, default_exit
-from .errors import SnippetRunnerError
+from .errors import SandboxError, SnippetRunnerError
 from .fixes import fixed_command_text, fixes_in
 from .model import Command, Fix, FixSafety, Outcome, RunResult, Snippet, Status
 
@@ -120,8 +122,21 @@ def _execute(state: PageRun, snippet: Snippet, text: str, stdin: str | None,
         state.last_limit = timeout
         return ran
     except (SnippetRunnerError, OSError) as err:  # OSError: a backend's system call failed
-        state.broken = str(err)
+        if not _missing_image(err):
+            state.broken = str(err)
         return Outcome(snippet, command, Status.ERROR, diff=f"could not run: {err}")
+
+
+def _missing_image(err: BaseException) -> bool:
+    """Whether ``err`` is a command's missing image: the sandbox is fine, only that command
+    could not do its work, so the rest of the page still runs."""
+    if not isinstance(err, SandboxError):
+        return False
+    # Imported here: only the sandbox backend raises it, and sandbox.py loads the docker SDK,
+    # which the local backend never needs.
+    from .sandbox import MissingImageError
+
+    return isinstance(err, MissingImageError)
 
 
 def _run_script(state: PageRun, snippet: Snippet) -> Outcome:

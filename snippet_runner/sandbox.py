@@ -7,12 +7,16 @@ Layout under ``<cache_dir>`` (``RunConfig.cache_dir``):
     fixtures/<key>/<name>.tar      ``docker save`` of each fixture image; <key> hashes every
                                    build context, so editing a Dockerfile rebuilds
 
-A sandbox is started with ``unshare ... sandbox_init.sh``: the script builds a private root and
-execs ``tini -- dockerd``; pages' shells join it with ``nsenter``. Teardown is one SIGKILL to the
-namespace's PID 1 (the kernel ends dockerd, containerd, shims and containers, and drops every
-mount), then the cgroup directories dockerd created (``/snippet-runner-<id>`` in every cgroup v1
-controller) and the sandbox directory are removed. `sweep` does the same for sandboxes whose
-owning process is gone (a SIGKILLed run) and runs before every new start.
+A sandbox is started with ``unshare ... sandbox_init.sh start``: the script builds a private
+root and execs ``tini -- dockerd``; pages' shells join it with ``nsenter``. Between pages,
+`NamespaceSandbox.reset` removes the page's Docker objects and runs ``sandbox_init.sh reset``,
+which gives back the private root as it was (a fresh /etc overlay, empty scratch file systems).
+Teardown is one SIGKILL to the namespace's PID 1 (the kernel ends dockerd, containerd, shims and
+containers, and drops every mount), then the cgroup directories dockerd created
+(``/snippet-runner-<id>`` at the top of every cgroup hierarchy: each v1 controller, or the one
+v2 tree, as /proc/self/mountinfo lists them) and the sandbox directory are removed. `sweep`
+does the same for sandboxes whose owning process is gone (a SIGKILLed run) and runs before
+every new start.
 
 The sandbox never pulls: dockerd's proxy points at a closed port, and a command that needs a
 missing image raises `MissingImageError` naming the image and how to add it as a fixture.
@@ -41,7 +45,6 @@ import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -54,11 +57,10 @@ from .backend import Sandbox
 from .backends import LocalSandbox, warn
 from .errors import ConfigError, SandboxError
 from .model import RunResult
-from .session import PtySession
+from .session import PtySession, proc_stat
 
 INIT_SCRIPT = Path(__file__).with_name("sandbox_init.sh")
 BUILTIN_FIXTURES = Path(__file__).with_name("fixtures")
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_PREFIX = "snippet-runner-"
 """dockerd's ``--cgroup-parent`` is ``/snippet-runner-<sandbox id>`` in every controller."""
 KEEP_FIXTURE_SETS = 4
@@ -68,6 +70,13 @@ API_VERSION = "1.41"
 START_TIMEOUT = 60.0
 STATIC_BINARIES = {"busybox": "/bin/busybox", "bash": "/usr/bin/bash-static"}
 """Files copied into the ``test`` fixture's build context (Debian busybox-static, bash-static)."""
+SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+"""Where the sandbox looks for programs (its PATH; /usr is the host's)."""
+REQUIRED_TOOLS = {
+    "dockerd": "docker.io", "docker": "docker.io", "containerd": "containerd", "runc": "runc",
+    "tini": "tini", "unshare": "util-linux", "nsenter": "util-linux", "ip": "iproute2",
+}
+"""Programs a sandbox runs → the Debian package that has them."""
 FIXTURE_HINT = (
     "No registry is used: every image a page needs must be a fixture. Add a directory "
     "'{name}/' with a Dockerfile to the fixtures directory (the plugin's fixtures_dir, e.g. "
@@ -86,11 +95,8 @@ class MissingImageError(SandboxError):
 def _start_time(pid: int) -> int | None:
     """The kernel's start time of ``pid`` (clock ticks since boot), None if it doesn't exist;
     stored with every pid so that a recycled pid is never mistaken for ours."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return int(f.read().rsplit(b")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
+    stat = proc_stat(pid)
+    return int(stat[1][19]) if stat is not None else None
 
 
 def _alive(pid: int, start: int | None) -> bool:
@@ -108,16 +114,42 @@ def _kill_and_wait(pid: int, start: int | None, timeout: float = 10.0) -> None:
         time.sleep(0.005)
 
 
-def _cgroup_dirs(name: str) -> list[Path]:
-    """``name`` in every mounted cgroup hierarchy (v1 has one directory per controller; on a
-    pure v2 system it sits at the root)."""
-    found = [CGROUP_ROOT / name] if (CGROUP_ROOT / name).is_dir() else []
-    with contextlib.suppress(OSError):
-        for controller in CGROUP_ROOT.iterdir():
-            path = controller / name
-            if path.is_dir() and not controller.is_symlink():
-                found.append(path)
-    return found
+def _kill_processes_naming(*needles: str) -> None:
+    """SIGKILL every process whose command line contains one of ``needles``."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if any(needle in cmdline for needle in needles):
+            _kill_and_wait(int(entry), _start_time(int(entry)))
+
+
+def _mounts(mountinfo: str) -> Iterator[tuple[str, str]]:
+    """(mount point, file system type) of each line of a ``/proc/PID/mountinfo`` text."""
+    for line in mountinfo.splitlines():
+        left, _, right = line.partition(" - ")
+        fields = left.split()
+        if len(fields) > 4 and right:
+            yield fields[4].replace("\\040", " "), right.split()[0]
+
+
+def cgroup_hierarchies(mountinfo: str) -> list[Path]:
+    """Where the cgroup hierarchies are mounted: one per v1 controller (cgroup v1), the v1 ones
+    plus ``unified`` (hybrid), or just ``/sys/fs/cgroup`` (v2). Read from mountinfo rather
+    than guessed from the directory tree, so every layout is handled by the same code."""
+    return [Path(point) for point, fstype in _mounts(mountinfo)
+            if fstype in ("cgroup", "cgroup2")]
+
+
+def _cgroup_dirs(pattern: str) -> list[Path]:
+    """The directories matching ``pattern`` at the top of every mounted cgroup hierarchy
+    (dockerd's ``--cgroup-parent`` is absolute, so its cgroups are there)."""
+    with open("/proc/self/mountinfo") as f:
+        hierarchies = cgroup_hierarchies(f.read())
+    return [path for root in hierarchies for path in root.glob(pattern) if path.is_dir()]
 
 
 def _remove_cgroup(path: Path, timeout: float = 5.0) -> None:
@@ -142,16 +174,14 @@ def _remove_cgroups(sandbox_id: str) -> None:
 
 
 def _fs_type(path: Path) -> str:
-    """File system type of the mount holding ``path`` (from /proc/self/mountinfo)."""
+    """File system type of the mount holding ``path``."""
     target = str(path.resolve())
     best, fstype = "", "unknown"
     with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            mount_point = left.split()[4].replace("\\040", " ")
-            inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
-            if inside and len(mount_point) >= len(best):
-                best, fstype = mount_point, right.split()[0]
+        for point, kind in _mounts(f.read()):
+            inside = target == point or target.startswith(point.rstrip("/") + "/")
+            if inside and len(point) >= len(best):
+                best, fstype = point, kind
     return fstype
 
 
@@ -160,46 +190,27 @@ def sweep(cache_dir: Path) -> list[str]:
     directories named after a dead owner pid. Returns the ids removed."""
     removed = []
     root = cache_dir.resolve() / "sandboxes"
-    if root.is_dir():
-        for entry in sorted(root.iterdir()):
-            record = _read_json(entry / "owner.json")
-            owner = record.get("pid")
-            if isinstance(owner, int) and _alive(owner, record.get("start")):
-                continue
-            init = _read_json(entry / "init.json")
-            if isinstance(init.get("pid"), int):
-                _kill_and_wait(init["pid"], init.get("start"))
-            # Killed before init.json was written? Its processes still name the sandbox.
-            for pid in _processes_naming(f"sandboxes/{entry.name}", CGROUP_PREFIX + entry.name):
-                _kill_and_wait(pid, _start_time(pid))
-            _remove_cgroups(entry.name)
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry.name)
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        record = _read_json(entry / "owner.json")
+        owner = record.get("pid")
+        if isinstance(owner, int) and _alive(owner, record.get("start")):
+            continue
+        init = _read_json(entry / "init.json")
+        if isinstance(init.get("pid"), int):
+            _kill_and_wait(init["pid"], init.get("start"))
+        # Killed before init.json was written? Its processes still name the sandbox.
+        _kill_processes_naming(f"sandboxes/{entry.name}", CGROUP_PREFIX + entry.name)
+        _remove_cgroups(entry.name)
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry.name)
     # Cgroups of a run whose cache_dir was elsewhere: the owner pid is part of the name.
-    with contextlib.suppress(OSError):
-        for controller in [CGROUP_ROOT, *CGROUP_ROOT.iterdir()]:
-            for path in controller.glob(CGROUP_PREFIX + "*"):
-                owner_text = path.name[len(CGROUP_PREFIX):].split("-", 1)[0]
-                if owner_text.isdigit() and not Path(f"/proc/{owner_text}").exists():
-                    for pid in _processes_naming(path.name):  # its dockerd, if still running
-                        _kill_and_wait(pid, _start_time(pid))
-                    with contextlib.suppress(SandboxError):  # busy: leave it, don't fail the run
-                        _remove_cgroup(path)
+    for path in _cgroup_dirs(CGROUP_PREFIX + "*"):
+        owner_text = path.name[len(CGROUP_PREFIX):].split("-", 1)[0]
+        if owner_text.isdigit() and not Path(f"/proc/{owner_text}").exists():
+            _kill_processes_naming(path.name)  # its dockerd, if still running
+            with contextlib.suppress(SandboxError):  # busy: leave it, don't fail the run
+                _remove_cgroup(path)
     return removed
-
-
-def _processes_naming(*needles: str) -> list[int]:
-    """Pids whose command line contains one of ``needles``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if any(needle in cmdline for needle in needles):
-                found.append(int(entry))
-    return found
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -366,16 +377,16 @@ def _build(builder: NamespaceSandbox, fixture: Fixture, out_dir: Path) -> None:
             builder.client.images.build(
                 path=str(context), tag=fixture.tag, rm=True, forcerm=True, pull=False,
             )
-        except docker.errors.BuildError as exc:
-            log = "".join(str(item.get("stream", item.get("error", ""))) for item in exc.build_log)
+        except (docker.errors.BuildError, docker.errors.APIError) as exc:
+            if isinstance(exc, docker.errors.BuildError):
+                log = "".join(str(item.get("stream", item.get("error", "")))
+                              for item in exc.build_log)
+                why = f"{exc.msg}\n{log[-1500:]}"
+            else:
+                why = str(exc.explanation or exc)
             raise SandboxError(
                 f"building fixture image {fixture.tag} from {fixture.context / 'Dockerfile'} "
-                f"failed: {exc.msg}\n{log[-1500:]}"
-            ) from exc
-        except docker.errors.APIError as exc:
-            raise SandboxError(
-                f"building fixture image {fixture.tag} from {fixture.context / 'Dockerfile'} "
-                f"failed: {exc.explanation or exc}"
+                f"failed: {why}"
             ) from exc
     with open(out_dir / f"{fixture.name}.tar", "wb") as f:
         for chunk in builder.client.api.get_image(fixture.tag):
@@ -388,17 +399,19 @@ def _build(builder: NamespaceSandbox, fixture: Fixture, out_dir: Path) -> None:
 class NamespaceSandbox:
     """One private dockerd; implements `backend.Sandbox`. Create with `start`."""
 
-    def __init__(self, sandbox_id: str, directory: Path, proc: subprocess.Popen[bytes]):
+    def __init__(self, sandbox_id: str, directory: Path, proc: subprocess.Popen[bytes],
+                 fixtures: tuple[list[Fixture], Path] | None) -> None:
         self.id = sandbox_id
         self.dir = directory
         self._proc = proc
+        self._fixtures = fixtures
         self._init_pid = 0
         self._init_start: int | None = None
         self._closed = False
         self._lock = threading.RLock()  # re-entrant: close() may run from a signal handler
         self._sessions: list[SandboxSession] = []
-        self._put: set[str] = set()
-        self._snapshot: dict[str, set[str]] = {}
+        self._before = _DockerObjects()
+        self._run_names: list[str] = []
         self._digests: dict[str, str] = {}
         self._version = ""
         self.client: Any = None
@@ -410,39 +423,22 @@ class NamespaceSandbox:
               ) -> NamespaceSandbox:
         """Launch, wait until dockerd answers, load ``fixtures`` (images and their tars)."""
         _install_handlers()
-        base = config.cache_dir.resolve() / "sandboxes"
-        base.mkdir(parents=True, exist_ok=True)
         sandbox_id = f"{os.getpid()}-{secrets.token_hex(4)}"
-        directory = base / sandbox_id
-        (directory / "sock").mkdir(parents=True)
-        (directory / "data").mkdir()
-        (directory / "owner.json").write_text(
-            json.dumps({"pid": os.getpid(), "start": _start_time(os.getpid())})
-        )
-        # key.json would otherwise be written to /etc/docker (harmless in the overlay, but noisy).
-        (directory / "sock" / "daemon.json").write_text(json.dumps({
-            "deprecated-key-path": "/run/docker-key.json",
-            "log-level": "warn",
-            "storage-driver": "overlay2",
-        }))
-        data_mode = "tmpfs" if _fs_type(directory) in ("overlay", "overlayfs") else "disk"
+        directory = _prepare_dir(config.cache_dir.resolve() / "sandboxes" / sandbox_id)
         t0 = time.monotonic()
-        with open(directory / "dockerd.log", "wb") as log:
-            proc = subprocess.Popen(
-                ["unshare", "--mount", "--net", "--pid", "--uts", "--ipc", "--fork",
-                 "bash", str(INIT_SCRIPT), str(directory), f"/{CGROUP_PREFIX}{sandbox_id}",
-                 data_mode],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,  # a terminal's Ctrl-C reaches us, and we tear down
-            )
-        sandbox = cls(sandbox_id, directory, proc)
+        sandbox = cls(sandbox_id, directory, _launch(directory, sandbox_id), fixtures)
         with _LIVE_LOCK:
             _LIVE.add(sandbox)
         try:
             sandbox._wait_ready(t0)
             if fixtures is not None:
-                sandbox._load(*fixtures)
-            sandbox._take_snapshot()
+                sandbox._load(fixtures[0])
+            # What `reset` goes back to: the Docker objects and dockerd's own names in /run
+            # (plus the two it creates only later, with the first container and iptables rule).
+            sandbox._before = _docker_objects(sandbox.client)
+            sandbox._run_names = sorted(
+                {*os.listdir(sandbox.host_path("/run")), "containerd", "xtables.lock"}
+            )
         except BaseException:
             sandbox.close()
             raise
@@ -456,31 +452,37 @@ class NamespaceSandbox:
 
     def _wait_ready(self, t0: float) -> None:
         deadline = t0 + START_TIMEOUT
+        self._wait_init(deadline)
+        self._connect(deadline)
+        self.started_in = time.monotonic() - t0
+        self._version = f"docker {self.client.version().get('Version', '?')}"
+
+    def _wait_init(self, deadline: float) -> None:
+        """Learn the namespaces' PID 1 (unshare's only child) and note it for `sweep`."""
+        children = f"/proc/{self._proc.pid}/task/{self._proc.pid}/children"
         while not self._init_pid:
-            with contextlib.suppress(OSError, ValueError):
-                path = f"/proc/{self._proc.pid}/task/{self._proc.pid}/children"
-                children = Path(path).read_text().split()
-                if children:
-                    self._init_pid = int(children[0])
-                    self._init_start = _start_time(self._init_pid)
-                    (self.dir / "init.json").write_text(
-                        json.dumps({"pid": self._init_pid, "start": self._init_start})
-                    )
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                self._init_pid = int(Path(children).read_text().split()[0])
+                self._init_start = _start_time(self._init_pid)
+                (self.dir / "init.json").write_text(
+                    json.dumps({"pid": self._init_pid, "start": self._init_start})
+                )
             self._check_running(deadline)
-        socket = f"/proc/{self._init_pid}/root/sbx/docker.sock"  # short, whatever cache_dir is
+
+    def _connect(self, deadline: float) -> None:
+        """Wait until dockerd answers on its socket."""
+        socket = self.host_path("/sbx/docker.sock")  # short, whatever cache_dir is
         while True:
-            if os.path.exists(socket):
+            if socket.exists():
                 with contextlib.suppress(Exception):
                     client = docker.DockerClient(
                         base_url=f"unix://{socket}", version=API_VERSION, timeout=120,
                     )
                     if client.ping():
                         self.client = client
-                        break
+                        return
             self._check_running(deadline)
             time.sleep(0.01)
-        self.started_in = time.monotonic() - t0
-        self._version = f"docker {self.client.version().get('Version', '?')}"
 
     def _check_running(self, deadline: float) -> None:
         if self._proc.poll() is not None:
@@ -495,21 +497,13 @@ class NamespaceSandbox:
             )
         time.sleep(0.002)
 
-    def _load(self, fixtures: list[Fixture], tars: Path) -> None:
+    def _load(self, fixtures: list[Fixture]) -> None:
+        """``docker load`` the fixtures' saved images."""
+        assert self._fixtures is not None
         for fixture in fixtures:
-            with open(tars / f"{fixture.name}.tar", "rb") as f:
-                self.client.images.load(f)
-            self._digests[fixture.tag] = self.client.images.get(fixture.tag).id
-
-    def _take_snapshot(self) -> None:
-        c = self.client
-        self._snapshot = {
-            "containers": {x.id for x in c.containers.list(all=True)},
-            "networks": {x.id for x in c.networks.list()},
-            "volumes": {x.name for x in c.volumes.list()},
-            "images": {x.id for x in c.images.list(all=True)},
-            "tags": {t for x in c.images.list() for t in x.tags},
-        }
+            with open(self._fixtures[1] / f"{fixture.name}.tar", "rb") as f:
+                (image,) = self.client.images.load(f)
+            self._digests[fixture.tag] = image.id
 
     # -- the Sandbox protocol --------------------------------------------------------------
 
@@ -546,59 +540,44 @@ class NamespaceSandbox:
         # Written from inside the mount namespace, not through /proc/PID/root: there, an
         # absolute symlink in the sandbox (/etc/localtime -> /usr/share/...) would resolve
         # against the host's root and the write would land on the host.
-        self._inside(['mkdir -p -- "$(dirname -- "$1")" && cat >"$1"', path], content)
-        self._put.add(path)
+        self._inside(["sh", "-c", 'mkdir -p -- "$(dirname -- "$1")" && cat >"$1"', "sh", path],
+                     "write in", content)
 
-    def _inside(self, script_and_args: list[str], stdin: bytes = b"") -> None:
-        """Run a small ``sh`` script in the sandbox's mount namespace (its file view)."""
-        script, *args = script_and_args
-        argv = ["nsenter", "-t", str(self._init_pid), "-m", "--", "/usr/bin/env", "-i",
-                "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "sh", "-c", script, "sh", *args]
+    def _inside(self, argv: list[str], doing: str, stdin: bytes = b"") -> None:
+        """Run ``argv`` in the sandbox's mount, UTS, IPC and PID namespaces (mount and umount
+        need the PID one: they read /proc/self), clean environment."""
+        command = ["nsenter", "-t", str(self._init_pid), "-m", "-u", "-i", "-p", "--",
+                   "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", *argv]
         try:
-            done = subprocess.run(argv, input=stdin, capture_output=True, timeout=60)
+            done = subprocess.run(command, input=stdin, capture_output=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SandboxError(f"could not reach the sandbox's files: {exc}") from exc
+            raise SandboxError(f"could not {doing} the sandbox: {exc}") from exc
         if done.returncode != 0:
             raise SandboxError(
-                "could not write in the sandbox: "
-                + done.stderr.decode(errors="replace").strip()
+                f"could not {doing} the sandbox: " + done.stderr.decode(errors="replace").strip()
             )
 
     def reset(self) -> None:
-        """Close sessions; remove the containers, networks, volumes and images created since
-        the sandbox was ready, the files `put_file` wrote and everything in /tmp, /root,
-        /home and /var/tmp. Other files a page wrote (say, under /etc) stay until `close`."""
+        """Forget the last page: close its sessions; remove the containers, networks, volumes,
+        images and tags created since the sandbox was ready (and load again a fixture the page
+        removed); give back the file view `start` made — a fresh /etc, empty /tmp, /root,
+        /home and the other scratch file systems, nothing added to the root, /dev or /run —
+        the hostname, and no IPC objects (``reset`` in sandbox_init.sh, one process)."""
         self._close_sessions()
-        c, snap = self.client, self._snapshot
-        try:
-            for container in c.containers.list(all=True):
-                if container.id not in snap["containers"]:
-                    _gone(container.remove, force=True, v=True)
-            for network in c.networks.list():
-                if network.id not in snap["networks"]:
-                    _gone(network.remove)
-            for volume in c.volumes.list():
-                if volume.name not in snap["volumes"]:
-                    _gone(volume.remove, force=True)
-            for image in c.images.list(all=True):
-                if image.id not in snap["images"]:
-                    _gone(c.images.remove, image.id, force=True)
-                    continue
-                for tag in set(image.tags) - snap["tags"]:  # `docker tag test:latest mine`
-                    _gone(c.images.remove, tag)
-        except docker.errors.APIError as exc:
-            raise SandboxError(f"could not reset the sandbox: {exc}") from exc
-        self._inside(['rm -f -- "$@"; find /tmp /root /home /var/tmp -mindepth 1 -maxdepth 1 '
-                      "-exec rm -rf -- {} +", *sorted(self._put)])
-        self._put.clear()
+        lost = _remove_new_objects(self.client, self._before)
+        if lost and self._fixtures is not None:
+            self._load([f for f in self._fixtures[0] if f.tag in lost])
+        self._inside(["bash", "-c", INIT_SCRIPT.read_text(), INIT_SCRIPT.name, "reset",
+                      *self._run_names], "reset")
 
     def kill_containers_since(self, started: float) -> None:
         """Kill running containers created at or after ``started`` (a timed-out command's)."""
+        api = self.client.api
         with contextlib.suppress(docker.errors.APIError):
-            for container in self.client.containers.list():
-                if _created(container.attrs.get("Created", "")) >= started - 1.0:
+            for container in api.containers():  # running ones; "Created" in whole seconds
+                if container.get("Created", 0) >= started - 1.0:
                     with contextlib.suppress(docker.errors.APIError):
-                        container.kill()
+                        api.kill(container["Id"])
 
     def close(self) -> None:
         with self._lock:
@@ -635,6 +614,87 @@ class NamespaceSandbox:
         self.close()
 
 
+def _prepare_dir(directory: Path) -> Path:
+    """The sandbox's directory on the host: owner record, dockerd's config, data root."""
+    (directory / "sock").mkdir(parents=True)
+    (directory / "data").mkdir()
+    (directory / "owner.json").write_text(
+        json.dumps({"pid": os.getpid(), "start": _start_time(os.getpid())})
+    )
+    # key.json would otherwise be written to /etc/docker, which `reset` gives back fresh.
+    (directory / "sock" / "daemon.json").write_text(json.dumps({
+        "deprecated-key-path": "/run/docker-key.json",
+        "log-level": "warn",
+        "storage-driver": "overlay2",
+    }))
+    return directory
+
+
+def _launch(directory: Path, sandbox_id: str) -> subprocess.Popen[bytes]:
+    """Start ``sandbox_init.sh start`` as PID 1 of new namespaces; dockerd logs to the dir."""
+    data_mode = "tmpfs" if _fs_type(directory) in ("overlay", "overlayfs") else "disk"
+    with open(directory / "dockerd.log", "wb") as log:
+        return subprocess.Popen(
+            ["unshare", "--mount", "--net", "--pid", "--uts", "--ipc", "--fork",
+             "bash", str(INIT_SCRIPT), "start", str(directory),
+             f"/{CGROUP_PREFIX}{sandbox_id}", data_mode],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # a terminal's Ctrl-C reaches us, and we tear down
+        )
+
+
+@dataclass(frozen=True)
+class _DockerObjects:
+    """What a daemon holds, as far as a reset is concerned."""
+
+    containers: frozenset[str] = frozenset()
+    """Container ids."""
+    networks: frozenset[str] = frozenset()
+    """Network ids."""
+    volumes: frozenset[str] = frozenset()
+    """Volume names."""
+    images: tuple[str, ...] = ()
+    """Image ids, newest first (a child image must go before its parent)."""
+    tags: frozenset[str] = frozenset()
+    """``repository:tag`` names."""
+
+
+def _docker_objects(client: Any) -> _DockerObjects:
+    """List the daemon's objects, one call per kind (the SDK's ``containers.list`` would
+    inspect every container once more)."""
+    api = client.api
+    images = sorted(api.images(all=True), key=lambda i: i.get("Created", 0), reverse=True)
+    return _DockerObjects(
+        containers=frozenset(c["Id"] for c in api.containers(all=True)),
+        networks=frozenset(n["Id"] for n in api.networks()),
+        volumes=frozenset(v["Name"] for v in api.volumes().get("Volumes") or []),
+        images=tuple(i["Id"] for i in images),
+        tags=frozenset(t for i in images for t in i.get("RepoTags") or []
+                       if t != "<none>:<none>"),
+    )
+
+
+def _remove_new_objects(client: Any, before: _DockerObjects, *, images: bool = True
+                        ) -> frozenset[str]:
+    """Remove what the daemon holds and ``before`` did not (images and tags too unless told
+    not to); returns the tags of ``before`` that are gone (a page ran ``docker rmi``)."""
+    api, now = client.api, _docker_objects(client)
+    try:
+        for container in now.containers - before.containers:
+            _gone(api.remove_container, container, force=True, v=True)
+        for network in now.networks - before.networks:
+            _gone(api.remove_network, network)
+        for volume in now.volumes - before.volumes:
+            _gone(api.remove_volume, volume, force=True)
+        for tag in now.tags - before.tags if images else ():  # `docker tag`, `build -t`
+            _gone(api.remove_image, tag)
+        for image in (i for i in now.images if i not in before.images) if images else ():
+            _gone(api.remove_image, image, force=True)
+    except docker.errors.APIError as exc:
+        raise SandboxError(f"could not reset the sandbox: {exc}") from exc
+    return before.tags - now.tags
+
+
 def _gone(remove: Any, *args: Any, **kwargs: Any) -> None:
     """Call a docker ``remove``; an object already gone or being removed (``--rm``) is fine."""
     try:
@@ -644,16 +704,6 @@ def _gone(remove: Any, *args: Any, **kwargs: Any) -> None:
     except docker.errors.APIError as exc:
         if exc.status_code != 409:  # 409: "removal already in progress"
             raise
-
-
-def _created(stamp: str) -> float:
-    """Docker's RFC 3339 timestamp (nanoseconds) → epoch seconds; 0 if unparsable."""
-    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", stamp)
-    if not match:
-        return 0.0
-    fraction = (match.group(2) or ".0")[:7]
-    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
-    return datetime.fromisoformat(match.group(1) + fraction + zone).timestamp()
 
 
 _UNABLE = re.compile(r"Unable to find image '([^']+)' locally")
@@ -713,11 +763,7 @@ class SandboxBackend:
     name = "sandbox"
 
     def __init__(self, config: RunConfig) -> None:
-        if os.geteuid() != 0:
-            raise SandboxError(
-                "the sandbox backend needs root (it creates namespaces and runs dockerd); "
-                "run as root, or choose the 'local' backend for snippets without docker."
-            )
+        _check_preconditions()
         self.config = config
         self._fixtures: tuple[list[Fixture], Path] | None = None
         self._lock = threading.Lock()
@@ -729,6 +775,30 @@ class SandboxBackend:
             if self._fixtures is None:
                 self._fixtures = ensure_fixtures(self.config)
         return NamespaceSandbox.start(self.config, self._fixtures)
+
+
+def missing_tools(path: str) -> dict[str, str]:
+    """The programs the sandbox runs that are not on ``path``, each with its Debian package."""
+    return {tool: package for tool, package in REQUIRED_TOOLS.items()
+            if shutil.which(tool, path=path) is None}
+
+
+def _check_preconditions() -> None:
+    """Root and the programs, checked before anything starts: one sentence, not a traceback
+    from deep inside ``unshare``."""
+    if os.geteuid() != 0:
+        raise SandboxError(
+            "the sandbox backend needs root (it creates namespaces and runs dockerd); "
+            "run as root, or choose the 'local' backend for snippets without docker."
+        )
+    missing = missing_tools(SANDBOX_PATH)
+    if missing:
+        packages = " ".join(sorted(set(missing.values())))
+        raise SandboxError(
+            f"the sandbox backend needs {', '.join(missing)}, not found on {SANDBOX_PATH}: "
+            f"install Debian's {packages} (apt-get install {packages}), "
+            "or choose the 'local' backend for snippets without docker."
+        )
 
 
 class ExternalBackend:
@@ -762,12 +832,7 @@ class ExternalSandbox(LocalSandbox):
         self._host = host
         self.client: Any = docker.DockerClient(base_url=host, timeout=120)
         self._version = f"docker {self.client.version().get('Version', '?')} (external)"
-        c = self.client
-        self._before = {
-            "containers": {x.id for x in c.containers.list(all=True)},
-            "networks": {x.id for x in c.networks.list()},
-            "volumes": {x.name for x in c.volumes.list()},
-        }
+        self._before = _docker_objects(self.client)
 
     def open_session(self) -> PtySession:
         session = PtySession(env={
@@ -779,16 +844,8 @@ class ExternalSandbox(LocalSandbox):
 
     def reset(self) -> None:
         super().reset()
-        c = self.client
-        for container in c.containers.list(all=True):
-            if container.id not in self._before["containers"]:
-                container.remove(force=True, v=True)
-        for network in c.networks.list():
-            if network.id not in self._before["networks"]:
-                network.remove()
-        for volume in c.volumes.list():
-            if volume.name not in self._before["volumes"]:
-                volume.remove(force=True)
+        # Images stay: on a real daemon, a rebuilt tag's old image would be left untagged.
+        _remove_new_objects(self.client, self._before, images=False)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

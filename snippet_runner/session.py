@@ -37,7 +37,7 @@ import struct
 import subprocess
 import termios
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .errors import SandboxError
@@ -172,22 +172,14 @@ class PtySession:
         self._env = {**CLEAN_ENV, "HOME": "/root", **(env or {})}
         self._on_timeout = on_timeout
         self._start_timeout = start_timeout
-        self._shell: _Shell | None = None
         self._closed = False
-        self._shell = self._spawn()
+        self._shell: _Shell | None = self._spawn()
 
     # -- life cycle ------------------------------------------------------------------------
 
     def _spawn(self) -> _Shell:
         nonce = secrets.token_hex(8)
-        try:
-            master, slave, slave_path = _open_pty(self._ptmx)
-        except OSError as exc:
-            raise SandboxError(f"could not open a terminal for the page's shell: {exc}") from exc
-        attrs = termios.tcgetattr(slave)
-        attrs[3] &= ~(termios.ECHO | termios.ECHONL)  # nothing typed shows unless a command asks
-        termios.tcsetattr(slave, termios.TCSANOW, attrs)
-        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        master, slave, slave_path = _open_terminal(self._ptmx)
         read_end, write_end = os.pipe()
         script = _BOOTSTRAP.format(pipe=_PIPE_FD, fd=read_end, nonce=nonce)
         env_args = [f"{k}={v}" for k, v in self._env.items()]
@@ -339,20 +331,11 @@ class PtySession:
             readable, writable, _ = select.select([shell.master], writing, [], wait)
             if writable and to_type:
                 to_type = to_type[_write_some(shell.master, to_type):]
-            if not readable:
+            if not readable or (chunk := _read_terminal(shell.master)) is None:
                 continue
-            try:
-                chunk = os.read(shell.master, 65536)
-            except BlockingIOError:
-                continue
-            except OSError as exc:  # EIO: every slave fd closed, the shell is gone
-                if exc.errno != errno.EIO:
-                    raise
-                chunk = b""
             if not chunk:
                 shell.pending = bytearray()
-                code = _wait_code(shell.proc)
-                return False, bytes(buf), code
+                return False, bytes(buf), _wait_code(shell.proc)
             buf += chunk
             last_data = time.monotonic()
 
@@ -400,6 +383,19 @@ class PtySession:
             termios.tcsetattr(shell.master, termios.TCSANOW, attrs)
 
 
+def _read_terminal(master: int) -> bytes | None:
+    """What the terminal has for us: None when nothing after all, ``b""`` once the shell is
+    gone (EIO: every slave fd is closed)."""
+    try:
+        return os.read(master, 65536)
+    except BlockingIOError:
+        return None
+    except OSError as exc:
+        if exc.errno != errno.EIO:
+            raise
+        return b""
+
+
 def _write_some(fd: int, data: bytes) -> int:
     """Write what the terminal takes now; the count written (0 when it is full)."""
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
@@ -423,25 +419,40 @@ def _reads_tty(group: int) -> bool:
     if _READ_SYSCALL is None:
         return False
     reading = False
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+    for pid, name, fields in processes():
+        if int(fields[2]) != group:
             continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-            if int(stat.rsplit(b")", 1)[-1].split()[2]) != group:
-                continue
-            if stat.split(b"(", 1)[1].rsplit(b")", 1)[0] in _REMOTE_TERMINALS:
-                return False
-            for task in os.listdir(f"/proc/{entry}/task"):
-                with open(f"/proc/{entry}/task/{task}/syscall") as f:
-                    call = f.read().split()
-                if len(call) > 1 and call[0] == str(_READ_SYSCALL):
-                    target = os.readlink(f"/proc/{entry}/fd/{int(call[1], 16)}")
-                    reading = reading or target.startswith(("/dev/pts/", "/dev/tty"))
-        except (OSError, ValueError, IndexError):
-            continue
+        if name in _REMOTE_TERMINALS:
+            return False
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            reading = reading or _task_reads_tty(pid)
     return reading
+
+
+def _task_reads_tty(pid: int) -> bool:
+    """Is a thread of ``pid`` in ``read`` on a terminal?"""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/syscall") as f:
+            call = f.read().split()
+        if len(call) > 1 and call[0] == str(_READ_SYSCALL):
+            target = os.readlink(f"/proc/{pid}/fd/{int(call[1], 16)}")
+            if target.startswith(("/dev/pts/", "/dev/tty")):
+                return True
+    return False
+
+
+def _open_terminal(ptmx: str | None) -> tuple[int, int, str]:
+    """A new terminal for a shell (see `_open_pty`): 80x24, echo off, since nothing typed
+    shows unless a command is given ``stdin``."""
+    try:
+        master, slave, slave_path = _open_pty(ptmx)
+    except OSError as exc:
+        raise SandboxError(f"could not open a terminal for the page's shell: {exc}") from exc
+    attrs = termios.tcgetattr(slave)
+    attrs[3] &= ~(termios.ECHO | termios.ECHONL)
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    return master, slave, slave_path
 
 
 def _open_pty(ptmx: str | None) -> tuple[int, int, str]:
@@ -470,17 +481,27 @@ def _wait_code(proc: subprocess.Popen[bytes]) -> int | None:
 
 
 def _session_members(sid: int) -> list[int]:
-    """Pids (host view) of every process whose session id is ``sid``, background jobs too."""
-    members = []
+    """Pids (host view) of every live process whose session id is ``sid``, background jobs
+    too."""
+    return [pid for pid, _, fields in processes() if int(fields[3]) == sid and fields[0] != b"Z"]
+
+
+def proc_stat(pid: int | str) -> tuple[bytes, list[bytes]] | None:
+    """``/proc/PID/stat`` as (command name, the fields after it), None once the process is
+    gone. The fields count from 0: state [0], ppid [1], pgrp [2], session [3], start time [19].
+    The name is cut out first because it may contain spaces and parentheses."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    head, _, tail = stat.rpartition(b")")
+    fields = tail.split()
+    return (head.partition(b"(")[2], fields) if len(fields) > 19 else None
+
+
+def processes() -> Iterator[tuple[int, bytes, list[bytes]]]:
+    """(pid, command name, `proc_stat` fields) of every process this one can see."""
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat.rsplit(b")", 1)[-1].split()
-        if len(fields) > 3 and int(fields[3]) == sid and fields[0] != b"Z":
-            members.append(int(entry))
-    return members
+        if entry.isdigit() and (stat := proc_stat(entry)) is not None:
+            yield int(entry), *stat

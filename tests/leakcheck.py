@@ -15,6 +15,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from snippet_runner.sandbox import cgroup_hierarchies
+
 
 @dataclass(frozen=True)
 class HostState:
@@ -61,9 +63,10 @@ def _processes(owners: Collection[int]) -> frozenset[str]:
 def host_state(cache_dir: Path, owners: Collection[int]) -> HostState:
     """Snapshot the host now, as far as the runs of ``owners`` are concerned."""
     with open("/proc/self/mountinfo") as f:
-        mounts = frozenset(line.split()[4] for line in f)
-    cgroups = frozenset(str(p) for p in Path("/sys/fs/cgroup").glob("*/snippet-runner-*")
-                        if _owned(p.name, owners))
+        mountinfo = f.read()
+    mounts = frozenset(line.split()[4] for line in mountinfo.splitlines())
+    cgroups = frozenset(str(p) for root in cgroup_hierarchies(mountinfo)
+                        for p in root.glob("snippet-runner-*") if _owned(p.name, owners))
     temp = frozenset(p.name for p in Path(tempfile.gettempdir()).glob("snippet-runner-*")
                      if _owned(p.name, owners))
     boxes = cache_dir / "sandboxes"

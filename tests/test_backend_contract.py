@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from snippet_runner import sandbox as sandbox_module
 from snippet_runner.api import RunConfig
 from snippet_runner.backend import Sandbox
 from snippet_runner.backends import get_backend
 from snippet_runner.errors import ConfigError, SandboxError
-from snippet_runner.sandbox import SandboxBackend
+from snippet_runner.sandbox import (
+    REQUIRED_TOOLS,
+    SandboxBackend,
+    cgroup_hierarchies,
+    missing_tools,
+)
 
 
 @pytest.fixture(params=["local", pytest.param("sandbox", marks=pytest.mark.sandbox)])
@@ -131,3 +142,80 @@ def test_close_is_idempotent(sandbox: Sandbox) -> None:
 def test_unknown_backend_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown backend"):
         get_backend("dind", RunConfig())
+
+
+# -- choosing the sandbox backend: its preconditions, in one sentence each ---------------------
+
+V1 = """\
+25 1 0:23 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755
+26 25 0:24 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
+27 25 0:25 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+28 25 0:26 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+"""
+HYBRID = V1 + "29 25 0:27 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+V2 = """\
+22 1 0:21 / / rw,relatime - ext4 /dev/vda1 rw
+30 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw
+31 22 0:27 / /my\\040disk rw - ext4 /dev/vdb rw
+"""
+
+
+@pytest.mark.parametrize(
+    ("mountinfo", "roots"),
+    [
+        (V1, ["/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/systemd"]),
+        (HYBRID, ["/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory",
+                  "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]),
+        (V2, ["/sys/fs/cgroup"]),
+    ],
+    ids=["v1", "hybrid", "v2"],
+)
+def test_cgroup_hierarchies_in_every_layout(mountinfo: str, roots: list[str]) -> None:
+    assert cgroup_hierarchies(mountinfo) == [Path(r) for r in roots]
+
+
+def test_this_machines_cgroups_are_found() -> None:
+    with open("/proc/self/mountinfo") as f:
+        found = cgroup_hierarchies(f.read())
+    assert found and all((root / "cgroup.procs").is_file() for root in found)
+
+
+def _fake_path(tmp_path: Path, *tools: str) -> str:
+    for tool in tools:
+        (tmp_path / tool).write_text("#!/bin/sh\n")
+        (tmp_path / tool).chmod(0o755)
+    return str(tmp_path)
+
+
+def test_missing_tools_name_their_debian_package(tmp_path: Path) -> None:
+    everything_but_dockerd = [t for t in REQUIRED_TOOLS if t != "dockerd"]
+    assert missing_tools(_fake_path(tmp_path, *everything_but_dockerd)) == {"dockerd": "docker.io"}
+    assert missing_tools(_fake_path(tmp_path, "dockerd")) == {}
+
+
+def test_no_dockerd_is_one_sentence_naming_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sandbox_module, "SANDBOX_PATH", _fake_path(tmp_path, "tini", "ip"))
+    with pytest.raises(SandboxError) as caught:
+        get_backend("sandbox", RunConfig(cache_dir=tmp_path / "cache"))
+    message = str(caught.value)
+    assert "dockerd" in message
+    assert "apt-get install containerd docker.io runc util-linux" in message
+    assert "\n" not in message
+    assert not (tmp_path / "cache").exists()  # nothing was started or swept
+
+
+def test_not_root_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix=f"snippet-runner-test-{os.getpid()}-") as tmp:
+        os.chmod(tmp, 0o777)  # nobody may write its cache here: the message is about root
+        Path(tmp, "page.md").write_text("# T\n\n```console\n$ echo hi\nhi\n```\n")
+        done = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             str(Path(sys.executable).with_name("snippet-runner")), "check", "--backend",
+             "sandbox", "page.md"],
+            cwd=tmp, capture_output=True, text=True, timeout=120,
+        )
+    assert done.returncode != 0
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "needs root" in done.stderr and "'local' backend" in done.stderr

@@ -150,6 +150,7 @@ def test_language_switch_keeps_the_page(page: Any, site: Site) -> None:
     ("lang", "query", "expected"),
     [("ko", "엔진", f"{POST}#포트"), ("ko", "디렉토리를", f"{POST}#볼륨"),
      ("en", "volumes", f"{POST}#volumes")],
+    ids=["ko-compound", "ko-particle", "en"],
 )
 def test_search_finds_the_section(
     page: Any, site: Site, lang: str, query: str, expected: str

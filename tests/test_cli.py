@@ -439,3 +439,44 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     proc.stdout.close()  # the reader goes away, as `head -1` does
     stderr = proc.stderr.read().decode()
     assert proc.wait() == 141 and stderr == ""
+
+
+# --- blocks inside admonitions, details and content tabs ----------------------------------------
+
+CONTAINERS = ('# 탭과 경고\n\n!!! warning "오타"\n    설명.\n\n    ```console\n'
+              '    $ echo hi --it\n    hi --it\n    $ docker run --it test:latest\n    ```\n\n'
+              '=== "Linux"\n\n    ```console\n    $ echo linux\n    linux\n    ```\n\n'
+              '=== "Korean"\n\n    ???+ note\n\n        ```console\n        $ echo 안녕\n'
+              '        잘가\n        ```\n')
+
+
+def test_fix_write_inside_an_admonition_touches_only_the_typo(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_bytes(CONTAINERS.replace("\n", "\r\n").encode())
+    proc = cli("fix", "--check", page)
+    assert proc.returncode == 1 and f"{page}:9: [docker-clustered-short-flags]" in proc.stdout
+    assert cli("fix", "--write", page).returncode == 0
+    assert page.read_bytes() == CONTAINERS.replace("$ docker run --it", "$ docker run -it") \
+        .replace("\n", "\r\n").encode()
+    assert cli("fix", "--check", page).returncode == 0
+
+
+def test_mismatch_inside_a_nested_tab_is_reported_at_its_line(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text(CONTAINERS.replace("    $ docker run --it test:latest\n", ""),
+                    encoding="utf-8")
+    proc = cli("check", "--backend", "local", page)
+    assert proc.returncode == 1, proc.stderr
+    assert f"{page}:23: FAILED $ echo 안녕" in proc.stdout
+    assert "-잘가" in proc.stdout and "+안녕" in proc.stdout
+    assert "1 page: 2 passed, 1 failed" in proc.stdout, proc.stdout
+
+
+def test_update_inside_a_nested_tab_keeps_the_indentation(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    text = CONTAINERS.replace("    $ docker run --it test:latest\n", "")
+    page.write_text(text, encoding="utf-8")
+    proc = cli("update", "--backend", "local", page)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert page.read_text(encoding="utf-8") == text.replace("        잘가\n", "        안녕\n")
+    assert cli("check", "--backend", "local", page).returncode == 0

@@ -138,6 +138,10 @@ _PIECES = st.sampled_from([
     "text", "* item", "", "   ", "$ echo hi", "$ a \\", "out", "# c", "```", "```bash",
     "```console", '```bash skip="x"', "~~~sh", "```python", "  ```bash", "  $ ls", "  out",
     "> ```bash", "> $ q", "    $ code", "안녕 $ x", "\t$ tab", "$", "$ ", "---", "```\u00a0bash",
+    # Material containers, their indented content, and nesting.
+    "!!! note", '!!! tip "제목"', "??? note", '???+ x "t"', '=== "Tab"', "  !!! note",
+    "    ```bash", "    $ echo hi", "    out", "    !!! note", "        ```console",
+    "        $ ls", "\t```sh", "\t$ tab", ">     ```bash", "> !!! note",
 ])
 
 
@@ -273,3 +277,79 @@ def test_an_invalid_regex_line_is_reported_at_its_line() -> None:
                                           r"\(missing \), unterminated subpattern"):
         extract(text, P)
     assert extract(text.replace("(beta (re)", r"\(beta (re)"), P)
+
+
+# --- Material containers: admonitions, details, content tabs ----------------------------------
+
+@pytest.mark.parametrize("opener", [
+    '!!! note', '!!! note "제목"', '!!!tip', '!!! danger inline end "T"', '!!! warning ""',
+    '??? note', '???+ note "open"', '??? "only a title"',
+    '=== "Tab"', '===+ "선택"', '===! "new group"', '===+! "both"',
+])
+@pytest.mark.parametrize("gap", ["", "\n"])
+def test_fence_inside_a_container_is_extracted_with_exact_positions(opener: str,
+                                                                     gap: str) -> None:
+    text = f"intro\n\n{opener}\n{gap}    ```console\n    $ echo hi\n    hi\n    ```\n\nafter\n"
+    snippet = one(text)
+    base = 4 + len(gap)  # line of the opening fence
+    assert (snippet.location.line, snippet.end_line) == (base, base + 3)
+    command = snippet.commands[0]
+    assert (command.text, command.location.line, command.expected) == ("echo hi", base + 1,
+                                                                       ("hi",))
+    assert command.indent == "    "
+    assert at(text, command.span.start, command.span.end) == "echo hi"
+    assert at(text, command.expected_span.start, command.expected_span.end) == "    hi\n"
+    assert at(text, snippet.span.start, snippet.span.end) == (
+        "    ```console\n    $ echo hi\n    hi\n    ```")
+    assert snippet.body == "$ echo hi\nhi\n"
+
+
+@pytest.mark.parametrize("line", [
+    "!!!", "!!! ", '!!! "title only"', "???", "??? ", "=== Tab", '=== ""x', '====  "x"',
+    "!!! note: colon", "text !!! note",
+])
+def test_lines_that_only_look_like_openers_open_nothing(line: str) -> None:
+    # Without a container the indented fence is an indented code block (or a paragraph's
+    # continuation): Python-Markdown shows it as code, never as a verified block.
+    assert extract(f"{line}\n\n    ```bash\n    $ echo hi\n    ```\n", P) == []
+
+
+def test_nested_containers_in_a_list_and_a_quote() -> None:
+    text = ('=== "A"\n\n    ```bash\n    $ echo a\n    ```\n\n=== "B"\n\n'
+            '    ???+ tip "x"\n\n        ```sh\n        $ echo b\n        b\n        ```\n\n'
+            '1. step\n\n    !!! warning\n\n        ```console\n        $ echo c\n        c\n'
+            '        ```\n\n'
+            '> !!! note\n>     ```bash\n>     $ echo d\n>     ```\n')
+    snippets = extract(text, P)
+    assert [(s.location.line, s.end_line) for s in snippets] == [(3, 5), (11, 14), (20, 23),
+                                                                 (26, 28)]
+    commands = [c for s in snippets for c in s.commands]
+    assert [(c.text, c.location.line, c.indent) for c in commands] == [
+        ("echo a", 4, "    "), ("echo b", 12, "        "), ("echo c", 21, "        "),
+        ("echo d", 27, ">     ")]
+    for command in commands:
+        assert at(text, command.span.start, command.span.end) == command.text
+
+
+def test_container_ends_at_the_first_line_indented_less() -> None:
+    text = "!!! note\n    ```bash\n    $ echo in\n    ```\nnot inside\n\n    $ code block\n"
+    snippet = one(text)
+    assert snippet.end_line == 4
+    # An unclosed fence runs only to the end of its container, and the strict mode says so.
+    unclosed = "!!! note\n    ```bash\n    $ echo in\n\nprose\n"
+    assert one(unclosed).commands[0].expected == ()
+    with pytest.raises(ConfigError, match=r"^page\.md:2: .*admonition or tab"):
+        extract(unclosed, P, require_closed=True)
+
+
+def test_openers_inside_code_are_just_code() -> None:
+    text = ("````markdown\n!!! note\n    ```bash\n    $ echo example\n    ```\n````\n\n"
+            "    !!! note\n        ```bash\n        $ echo indented-code\n        ```\n")
+    assert extract(text, P) == []
+
+
+def test_tabs_and_crlf_inside_a_container() -> None:
+    text = "!!! note\r\n\r\n\t```console\r\n\t$ echo 탭\r\n\t탭\r\n\t```\r\n"
+    command = one(text).commands[0]
+    assert (command.text, command.location.line, command.indent) == ("echo 탭", 4, "\t")
+    assert at(text, command.expected_span.start, command.expected_span.end) == "\t탭\r\n"

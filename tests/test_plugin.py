@@ -17,6 +17,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,9 @@ plugins:
       jobs: 2
 markdown_extensions:
   - admonition
+  - pymdownx.details
   - pymdownx.superfences
+  - pymdownx.tabbed
 """
 
 PAGE = """\
@@ -96,18 +100,30 @@ def _site(tmp_path: Path, pages: dict[str, str] | None = None) -> Path:
     return root
 
 
-def _build(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "SNIPPET_RUNNER"}
-    environ.update(env, NO_MKDOCS_2_WARNING="1")
+def build_env(**extra: str) -> dict[str, str]:
+    """This process's environment with ``extra`` and no ``SNIPPET_RUNNER`` switch of its own;
+    Material's end-of-life notice off, so stderr holds only the build's messages."""
+    env = {k: v for k, v in os.environ.items() if k != "SNIPPET_RUNNER"}
+    return {**env, "NO_MKDOCS_2_WARNING": "1", **extra}
+
+
+def run_build(
+    root: Path, argv: Sequence[str] = (str(MKDOCS), "build"), **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` (``mkdocs build`` unless told) in ``root``; a hang fails after 15 minutes."""
     return subprocess.run(
-        [str(MKDOCS), "build"],
+        list(argv),
         cwd=root,
-        env=environ,
+        env=build_env(**env),
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=900,
     )
+
+
+def _build(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_build(root, **env)
 
 
 def _runs(tmp_path: Path, name: str = "index.md") -> int:
@@ -261,6 +277,185 @@ def _blocks(page: str) -> list[str]:
     return [html.unescape(block) for block in found]
 
 
+CONTAINERS = """\
+# Containers
+
+> Quoted:
+>
+> ```bash
+> $ echo quoted
+> quoted
+> ```
+>
+> still quoted
+
+1. Tight item:
+    ```bash
+    $ echo tight
+    tight
+    ```
+2. Next item
+
+- ```bash
+  $ echo marker
+  marker
+  ```
+
+Text right before:
+```bash
+$ echo para
+para
+```
+Text right after.
+
+> ```bash hide="true"
+> $ true
+> ```
+> after a hidden block
+
+!!! note "Admonition"
+
+    ```bash
+    $ echo admonition
+    admonition
+    ```
+
+=== "Tab"
+
+    ```bash
+    $ echo tab
+    tab
+    ```
+
+??? tip "Details"
+    ```bash
+    $ echo details
+    details
+    ```
+"""
+
+
+class _Nesting(HTMLParser):
+    """Open elements while parsing: block elements inside a ``<p>`` and unbalanced end tags are
+    errors; each verified block's enclosing ``li``/``blockquote``/``p`` elements are recorded."""
+
+    VOID = frozenset({"br", "hr", "img", "input", "link", "meta", "source", "wbr"})
+    BLOCK = frozenset({"div", "pre", "p", "ul", "ol", "li", "blockquote", "table"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.blocks: list[tuple[str, ...]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCK and self.stack[-1:] == ["p"]:
+            self.errors.append(f"<{tag}> inside <p> at {self.getpos()}")
+        if "sr-block" in (dict(attrs).get("class") or "").split():
+            self.blocks.append(tuple(t for t in self.stack if t in ("li", "blockquote", "p")))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or tag in self.VOID:  # the theme's wrappers; ``<img ... />``
+            return
+        if self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1]}> at {self.getpos()}")
+        self.stack.pop()
+
+
+def _nesting(page: str) -> _Nesting:
+    body = page[page.index('role="main">') + len('role="main">') :]  # the page's own content
+    body = body[: body.index("<footer")]
+    parser = _Nesting()
+    parser.feed(body)
+    return parser
+
+
+def test_blocks_keep_their_container_and_nest_validly(tmp_path: Path) -> None:
+    """Blocks in a blockquote, a tight list item, on a list marker, glued to a paragraph, in an
+    admonition, a content tab or a collapsible block stay where the author put them (verified),
+    and the HTML around them nests correctly."""
+    root = _site(tmp_path, {"index.md": CONTAINERS})
+    proc = _build(root)
+    assert proc.returncode == 0, proc.stderr
+    page = _html(root)
+    nesting = _nesting(page)
+    assert nesting.errors == []
+    assert nesting.blocks == [("blockquote",), ("li",), ("li",), (), (), (), ()]
+    for container in (r'<p class="admonition-title">Admonition</p>', r'<label[^>]*>Tab</label>'
+                      r'<div class="tabbed-content">', r"<summary>Details</summary>"):
+        assert re.search(container + r'\s*<div class="sr-block sr-block--passed"', page)
+    assert page.count("<blockquote>") == 2  # the quote goes on around a block and a hidden one
+    assert re.search(r"</div>\s*<p>still quoted</p>\s*</blockquote>", page)
+    assert re.search(r"<blockquote>\s*<p>after a hidden block</p>", page)
+    assert "$ true" not in page
+
+
+def _with_hook(root: Path, hook: str) -> None:
+    (root / "hook.py").write_text(hook, encoding="utf-8")
+    with (root / "mkdocs.yml").open("a", encoding="utf-8") as config:
+        config.write("hooks:\n  - hook.py\n")
+
+
+EARLIER_HOOK = """\
+from mkdocs.plugins import event_priority
+
+
+@event_priority(100)  # before snippet-runner (50)
+def on_page_markdown(markdown, page, config, files):
+    return "!!! note\\n    Added by a hook.\\n\\n" + markdown.replace(
+        "Some text right before a block:", "Changed prose.\\n\\nMore prose.\\n\\n"
+    ).replace(OLD, NEW)
+"""
+
+
+def test_an_earlier_plugin_may_change_the_page_around_blocks(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _with_hook(root, "OLD = NEW = 'unused'\n" + EARLIER_HOOK)
+    proc = _build(root)
+    assert proc.returncode == 0, proc.stderr
+    page = _html(root)
+    assert "Added by a hook." in page and "More prose." in page
+    assert page.count('class="sr-block ') == 5
+    assert 'data-copy="docker run -it test:latest true"' in page
+    assert "docker()" not in page and _nesting(page).errors == []
+
+
+def test_an_earlier_plugin_changing_a_block_fails_naming_it(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _with_hook(root, "OLD, NEW = '$ echo hello', '$ echo HELLO'\n" + EARLIER_HOOK)
+    proc = _build(root)
+    assert proc.returncode == 1
+    fence = _line_of("# say hello") - 1
+    assert f"docs/index.md:{fence}: this block was changed before snippet-runner" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_block_dropped_by_a_later_plugin_fails_naming_it(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _with_hook(
+        root,
+        "def on_page_markdown(markdown, page, config, files):\n"
+        "    return '\\n'.join(l for l in markdown.split('\\n') if 'X0' not in l)\n",
+    )
+    proc = _build(root)
+    assert proc.returncode == 1
+    fence = _line_of("grep -q") - 1  # the last block: its placeholder is added first (X0)
+    assert f"docs/index.md:{fence}: a verified block did not reach the page" in proc.stderr
+
+
+def test_failure_diff_shows_korean_as_written(tmp_path: Path) -> None:
+    page = "# 한국어\n\n```bash\n$ echo '컨테이너 안의 웹 서버입니다'\n다른 내용\n```\n"
+    proc = _build(_site(tmp_path, {"index.md": page}))
+    assert proc.returncode == 1
+    assert "docs/index.md:5: failed: the output differs from this line (command at line 4)" in (
+        proc.stderr
+    )
+    assert "-다른 내용\n+컨테이너 안의 웹 서버입니다\n" in proc.stderr
+    assert "\\u" not in proc.stderr and "1 failed" in proc.stderr
+
+
 MATERIAL_CONFIG = CONFIG.replace(
     "theme: mkdocs", "theme:\n  name: material\n  font: false\n  features: [content.code.copy]"
 )
@@ -315,12 +510,11 @@ def test_serve_reverifies_only_the_changed_page(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = tmp_path / "serve.log"
-    environ = {k: v for k, v in os.environ.items() if k != "SNIPPET_RUNNER"}
     with log.open("w") as sink:
         serve = subprocess.Popen(
             [str(MKDOCS), "serve", "-a", f"127.0.0.1:{port}"],
             cwd=root,
-            env={**environ, "NO_MKDOCS_2_WARNING": "1"},
+            env=build_env(),
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -353,12 +547,9 @@ def test_properdocs_builds_and_fails_like_mkdocs(tmp_path: Path) -> None:
     root = _site(tmp_path)
     (root / "mkdocs.yml").write_text(MATERIAL_CONFIG, encoding="utf-8")
     argv = [sys.executable, "-m", "properdocs", "build", "-f", "mkdocs.yml"]
-    env = {k: v for k, v in os.environ.items() if k != "SNIPPET_RUNNER"}
-    env["NO_MKDOCS_2_WARNING"] = "1"
 
     def build() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True,
-                              check=False, timeout=300)
+        return run_build(root, argv)
 
     passing = build()
     assert passing.returncode == 0, passing.stderr

@@ -8,14 +8,13 @@ file and line; restored, the build passes again.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from test_plugin import _Nesting, run_build
 
 from snippet_runner.api import load_page
 
@@ -28,33 +27,20 @@ CHANGED_LINE = "컨테이너 안의 웹 서버입니다"
 pytestmark = pytest.mark.sandbox
 
 
-SKIPPED_IN_COPY = shutil.ignore_patterns(
-    ".git", ".venv", ".cache", "site", "*_cache", ".hypothesis", "__pycache__", "*.egg-info"
-)
-"""What a copy of the site leaves out: history, environments, caches and build output."""
-
-
 def _copy_site(dest: Path) -> Path:
-    """The repository's sources (config files may name hooks and assets anywhere in it)."""
-    shutil.copytree(ROOT, dest, ignore=SKIPPED_IN_COPY, dirs_exist_ok=True)
-    fixtures = ROOT / ".cache" / "snippet-runner" / "fixtures"
-    if fixtures.is_dir():  # built images only; results are not copied
-        shutil.copytree(fixtures, dest / ".cache" / "snippet-runner" / "fixtures")
+    """The repository's sources and built fixture images, no results: as the benchmark copies
+    them (config files may name hooks and assets anywhere in the tree)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from bench_build import copy_site  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    copy_site(dest)
     return dest
 
 
 def _build(root: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SNIPPET_RUNNER"}
-    env["NO_MKDOCS_2_WARNING"] = "1"
-    return subprocess.run(
-        [str(MKDOCS), "build", "--strict", "-f", "mkdocs.yml"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
+    return run_build(root, [str(MKDOCS), "build", "--strict", "-f", "mkdocs.yml"])
 
 
 def _post_html(root: Path) -> str:
@@ -86,6 +72,12 @@ def test_every_block_of_the_post_is_verified_or_skipped(tmp_path: Path) -> None:
     assert "<code>--it</code> → <code>-it</code>" in html
     # Editor's notes are visible admonitions.
     assert html.count('class="admonition') >= 3
+    # Hidden setup is gone, every block sits where the post put it, and the HTML nests validly.
+    assert "seq 50" not in html and "SNIPPETRUNNER" not in html
+    article = _Nesting()
+    article.feed(html[html.index("<article") : html.index("</article>")])
+    assert article.errors == []
+    assert len(article.blocks) == len(shown) and sum("li" in b for b in article.blocks) >= 5
 
 
 def test_a_changed_output_line_fails_naming_the_post_and_line(tmp_path: Path) -> None:
@@ -100,6 +92,7 @@ def test_a_changed_output_line_fails_naming_the_post_and_line(tmp_path: Path) ->
     proc = _build(root)
     assert proc.returncode == 1
     assert f"{POST}:{index + 1}: failed" in proc.stderr
+    assert f"-다른 내용\n+{CHANGED_LINE}\n" in proc.stderr  # Korean as written, not escaped
     assert "Traceback" not in proc.stderr
 
     post.write_text(original, encoding="utf-8")

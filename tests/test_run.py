@@ -163,3 +163,56 @@ def test_a_crash_in_a_worker_reaches_the_caller(tmp_path: Path,
     with pytest.raises(ZeroDivisionError, match="bug in a backend"):
         verify_pages(pages, RunConfig(backend="local", jobs=2))
     assert not list(Path("/tmp").glob(f"snippet-runner-local-{os.getpid()}-*"))
+
+
+# --- a missing image is the command's error, not the sandbox's ----------------------------------
+
+MISSING_IMAGE_PAGE = ("```console\n$ docker run --rm nosuchimage:1 true\n$ echo still-here\n"
+                      "still-here\n```\n\n```console\n$ docker run --rm test:latest echo after\n"
+                      "after\n```\n")
+
+
+@pytest.mark.sandbox
+def test_missing_image_is_an_error_at_its_command_and_the_page_goes_on(tmp_path: Path,
+                                                                       cache_dir: Path) -> None:
+    config = RunConfig(backend="sandbox", jobs=1, cache_dir=cache_dir, use_cache=False)
+    report = run(tmp_path, MISSING_IMAGE_PAGE, config)
+    assert statuses(report) == [(2, "error"), (3, "passed"), (8, "passed")], \
+        [o.diff for o in report.outcomes]
+    diff = report.outcomes[0].diff
+    assert "nosuchimage:1" in diff and "not a fixture" in diff
+    assert "nosuchimage/Dockerfile" in diff  # how to add it
+    assert not report.ok
+
+
+@pytest.mark.parametrize(("missing", "expected"), [
+    (True, [(2, "error"), (3, "passed"), (8, "passed")]),
+    (False, [(2, "error"), (3, "error"), (8, "error")]),
+])
+def test_only_a_missing_image_lets_the_page_go_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: bool,
+        expected: list[tuple[int, str]]) -> None:
+    """The same page on the local backend, its `docker` answered the two ways a sandbox can
+    fail: a missing image (the shell is fine) or any other SandboxError (it is not)."""
+    from snippet_runner.errors import SandboxError
+    from snippet_runner.model import RunResult
+    from snippet_runner.sandbox import MissingImageError
+    from snippet_runner.session import PtySession
+
+    real_run = PtySession.run
+
+    def run_or_fail(self: PtySession, command: str, *, timeout: float,
+                    stdin: str | None = None) -> RunResult:
+        if "nosuchimage" in command:
+            error = MissingImageError if missing else SandboxError
+            raise error(f"`{command}` needs the image nosuchimage:1")
+        if command.startswith("docker run --rm test:latest echo "):
+            command = command.removeprefix("docker run --rm test:latest ")
+        return real_run(self, command, timeout=timeout, stdin=stdin)
+
+    monkeypatch.setattr(PtySession, "run", run_or_fail)
+    report = run(tmp_path, MISSING_IMAGE_PAGE)
+    assert statuses(report) == expected, [o.diff for o in report.outcomes]
+    assert "nosuchimage:1" in report.outcomes[0].diff
+    if not missing:
+        assert report.outcomes[1].diff.startswith("not run: the sandbox failed earlier")

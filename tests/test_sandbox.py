@@ -21,6 +21,7 @@ from snippet_runner.sandbox import (
     NamespaceSandbox,
     SandboxBackend,
     SandboxSession,
+    cgroup_hierarchies,
     fixtures_for,
     fixtures_key,
 )
@@ -160,11 +161,54 @@ def test_reset_removes_the_pages_docker_objects_and_keeps_fixtures(box: Namespac
     box.reset()
 
 
+def test_reset_gives_the_next_page_a_fresh_private_view(box: NamespaceSandbox) -> None:
+    name = f"snippet-runner-test-{secrets.token_hex(4)}"
+    made = [f"/etc/{name}", f"/etc/{name}-bind", f"/srv/{name}", f"/var/lib/{name}",
+            f"/run/{name}", f"/dev/{name}", f"/{name}"]
+    page_a = box.open_session()
+    r = page_a.run(
+        f"echo page-a > /etc/{name} && echo page-a >> /etc/hosts && hostname page-a"
+        f" && docker run -d -v /etc/{name}-bind:/x test:latest sleep 1000 >/dev/null"
+        f" && mkdir {' '.join(made[2:])} && ls -d {' '.join(made)} | wc -l",
+        timeout=T,
+    )
+    assert r.output == f"{len(made)}\n"  # the bind made a directory in the sandbox's /etc
+    box.reset()
+    page_b = box.open_session()
+    r = page_b.run(f"ls -d {' '.join(made)} 2>/dev/null; hostname; grep -c page-a /etc/hosts",
+                   timeout=T)
+    assert r.output == "sandbox\n0\n"
+    assert page_b.run("cat /etc/resolv.conf; docker run --rm -v /etc/x:/x test:latest echo hi",
+                      timeout=T).output == "nameserver 192.0.2.53\nhi\n"
+    assert not [p for p in made if Path(p).exists()]  # and the host never had any of it
+    box.reset()
+
+
+def test_reset_ends_what_a_page_detached_from_its_shell(box: NamespaceSandbox) -> None:
+    count = "ps -eo args | grep -c '^sleep 4[23]4[23]$'"
+    page_a = box.open_session()
+    page_a.run("setsid sleep 4242 & (setsid sh -c 'sleep 4343' &)", timeout=T)
+    assert page_a.run(f"sleep 0.2; {count}", timeout=T).output == "2\n"
+    box.reset()
+    r = box.open_session().run(f"{count}; docker run --rm test:latest echo alive", timeout=T)
+    assert r.output == "0\nalive\n"
+    box.reset()
+
+
+def test_a_fixture_a_page_removed_is_back_for_the_next(box: NamespaceSandbox) -> None:
+    assert box.open_session().run("docker rmi -f test:latest", timeout=T).exit_code == 0
+    box.reset()
+    r = box.open_session().run("docker run --rm test:latest echo back", timeout=T)
+    assert r.output == "back\n"
+    box.reset()
+
+
 def test_cgroups_live_under_the_sandbox_name_in_every_controller(sh: SandboxSession,
                                                                  box: NamespaceSandbox) -> None:
     sh.run("docker run -d test:latest sleep 1000", timeout=T)
-    controllers = [p for p in Path("/sys/fs/cgroup").iterdir()
-                   if (p / "cgroup.procs").exists() and p.name not in ("unified", "systemd")]
+    with open("/proc/self/mountinfo") as f:
+        controllers = [p for p in cgroup_hierarchies(f.read())
+                       if p.name not in ("unified", "systemd")]
     found = [c for c in controllers if (c / f"{CGROUP_PREFIX}{box.id}").is_dir()]
     assert found and len(found) >= len(controllers) - 1, (found, controllers)
 

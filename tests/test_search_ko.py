@@ -95,7 +95,8 @@ def before_after(site: Site) -> tuple[dict[str, list[str]], dict[str, list[str]]
     return run_worker(site, plain_material(index), queries), run_worker(site, index, queries)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.query for c in CASES])
+# ASCII ids: pytest would print the Hangul queries as \uXXXX escapes.
+@pytest.mark.parametrize("case", CASES, ids=[f"q{i:02d}" for i in range(1, len(CASES) + 1)])
 def test_korean_query_finds_its_section(
     case: Case, before_after: tuple[dict[str, list[str]], dict[str, list[str]]]
 ) -> None:
