@@ -178,9 +178,9 @@ def extract(text: str, path: Path, *, require_closed: bool = False) -> list[Snip
     """All snippets of a page, in order. ConfigError (file:line) on a malformed block.
 
     Markdown lets a fence run unclosed to the end of the page (or of its list item, quote,
-    admonition or tab);
-    ``require_closed`` turns that into an error, because then the page's prose below becomes
-    the block's expected output. `api.load_page` sets it; the default follows CommonMark.
+    admonition or tab); ``require_closed`` turns that into an error, because then the page's
+    prose below becomes the block's expected output. `api.load_page` sets it; the default
+    follows CommonMark.
     """
     lines = split_lines(text)
     tokens = _markdown().parse(_markdown_source(lines))

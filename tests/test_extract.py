@@ -353,3 +353,45 @@ def test_tabs_and_crlf_inside_a_container() -> None:
     command = one(text).commands[0]
     assert (command.text, command.location.line, command.indent) == ("echo 탭", 4, "\t")
     assert at(text, command.expected_span.start, command.expected_span.end) == "\t탭\r\n"
+
+
+_WRAPS = st.sampled_from(["!!! note", '!!! tip "제목"', "??? note", '???+ x "t"', '=== "Tab"',
+                          "list", "quote"])
+
+
+@st.composite
+def nested_fence(draw: st.DrawFn) -> tuple[str, int]:
+    """A console block wrapped in up to four containers, lists and quotes (Python-Markdown's
+    four-column indentation, spaces or a tab), with prose around; and its fence's line.
+
+    No tab follows a quote's ``> ``: markdown-it reads part of such a tab as indentation of the
+    block's lines, a CommonMark corner no page of ours uses."""
+    lines = ["```console", "$ echo hi", "hi", "```"]
+    wraps = draw(st.lists(_WRAPS, max_size=4))
+    indents = ["    "] if "quote" in wraps else ["    ", "\t"]
+    for wrap in wraps:
+        if wrap == "quote":
+            lines = [f"> {line}" if line else ">" for line in lines]
+            continue
+        indent = draw(st.sampled_from(indents)) if wrap != "list" else "    "
+        gap = [""] if wrap == "list" or draw(st.booleans()) else []
+        opener = draw(st.sampled_from(["- step", "1. step"])) if wrap == "list" else wrap
+        lines = [opener, *gap, *(indent + line if line else "" for line in lines)]
+    before = draw(st.sampled_from([[], ["intro"], ["intro", ""], ["# t", "", "text", ""]]))
+    after = draw(st.sampled_from([[], [""], ["", "after"], ["", "    code", ""]]))
+    text = "\n".join([*before, *lines, *after]) + "\n"
+    return text, len(before) + next(i for i, ln in enumerate(lines) if ln.endswith("```console"))
+
+
+@settings(max_examples=300)
+@given(nested_fence())
+def test_a_fence_in_any_nesting_of_containers_is_found_at_its_line(case: tuple[str, int]) -> None:
+    text, index = case
+    snippet = one(text)
+    assert (snippet.location.line, snippet.end_line) == (index + 1, index + 4)
+    command = snippet.commands[0]
+    assert (command.text, command.location.line, command.expected) == ("echo hi", index + 2,
+                                                                       ("hi",))
+    assert at(text, command.span.start, command.span.end) == "echo hi"
+    assert at(text, command.expected_span.start, command.expected_span.end).endswith("hi\n")
+    assert extract(text, P, require_closed=True) == [snippet]

@@ -32,7 +32,7 @@ def _copy_site(dest: Path) -> Path:
     them (config files may name hooks and assets anywhere in the tree)."""
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        from bench_build import copy_site  # type: ignore[import-not-found]
+        from bench_build import copy_site  # type: ignore[import-not-found, unused-ignore]
     finally:
         sys.path.pop(0)
     copy_site(dest)
