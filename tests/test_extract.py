@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from snippet_runner.errors import ConfigError
@@ -395,3 +395,20 @@ def test_a_fence_in_any_nesting_of_containers_is_found_at_its_line(case: tuple[s
     assert at(text, command.span.start, command.span.end) == "echo hi"
     assert at(text, command.expected_span.start, command.expected_span.end).endswith("hi\n")
     assert extract(text, P, require_closed=True) == [snippet]
+
+
+@settings(max_examples=150, deadline=None)
+@given(nested_fence())
+def test_what_python_markdown_renders_as_a_block_is_what_we_extract(
+        case: tuple[str, int]) -> None:
+    """The site's own renderer, with its container extensions, shows each generated fence as a
+    highlighted block, and we extract that very block (the reader sees what was verified)."""
+    import markdown  # type: ignore[import-untyped]  # no stubs installed; tests only
+
+    text, index = case
+    # Python-Markdown needs a blank line before a list; CommonMark doesn't. Not about containers.
+    assume(not re.match(r"intro\n(?:- |1\. )", text))
+    html = markdown.markdown(text, extensions=["admonition", "pymdownx.details",
+                                               "pymdownx.superfences", "pymdownx.tabbed"])
+    assert html.count('class="highlight"') == 1 and "```" not in html, html
+    assert [s.location.line for s in extract(text, P)] == [index + 1]

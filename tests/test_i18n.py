@@ -15,6 +15,7 @@ from i18n_site import POST, ROOT, Site, built_site
 from markdown_it import MarkdownIt
 
 from snippet_runner import i18n
+from snippet_runner.api import load_page
 from snippet_runner.errors import SnippetRunnerError
 
 DOCS = ROOT / "docs"
@@ -106,8 +107,13 @@ def both_editions() -> list[str]:
 def test_translations_keep_every_block_byte_for_byte(name: str) -> None:
     ko = (DOCS / "ko" / name).read_text(encoding="utf-8")
     en = (DOCS / "en" / name).read_text(encoding="utf-8")
-    # The result cache is keyed on the blocks: identical blocks are verified once for both.
     assert fenced_blocks(en) == fenced_blocks(ko)
+    # The result cache is keyed on the blocks the runner extracts (nested ones included):
+    # identical blocks are verified once for both editions.
+    ko_page, en_page = load_page(DOCS / "ko" / name), load_page(DOCS / "en" / name)
+    ko_blocks = [ko_page.text[s.span.start : s.span.end] for s in ko_page.snippets]
+    en_blocks = [en_page.text[s.span.start : s.span.end] for s in en_page.snippets]
+    assert en_blocks == ko_blocks
 
 
 def test_english_post_is_translated_and_uses_english_diagrams(site: Site) -> None:

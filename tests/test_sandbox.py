@@ -168,6 +168,7 @@ def test_reset_gives_the_next_page_a_fresh_private_view(box: NamespaceSandbox) -
     page_a = box.open_session()
     r = page_a.run(
         f"echo page-a > /etc/{name} && echo page-a >> /etc/hosts && hostname page-a"
+        " && ipcmk -M 4096 >/dev/null"
         f" && docker run -d -v /etc/{name}-bind:/x test:latest sleep 1000 >/dev/null"
         f" && mkdir {' '.join(made[2:])} && ls -d {' '.join(made)} | wc -l",
         timeout=T,
@@ -175,9 +176,9 @@ def test_reset_gives_the_next_page_a_fresh_private_view(box: NamespaceSandbox) -
     assert r.output == f"{len(made)}\n"  # the bind made a directory in the sandbox's /etc
     box.reset()
     page_b = box.open_session()
-    r = page_b.run(f"ls -d {' '.join(made)} 2>/dev/null; hostname; grep -c page-a /etc/hosts",
-                   timeout=T)
-    assert r.output == "sandbox\n0\n"
+    r = page_b.run(f"ls -d {' '.join(made)} 2>/dev/null; hostname; grep -c page-a /etc/hosts;"
+                   " ipcs -m | grep -c '^0x'", timeout=T)
+    assert r.output == "sandbox\n0\n0\n"
     assert page_b.run("cat /etc/resolv.conf; docker run --rm -v /etc/x:/x test:latest echo hi",
                       timeout=T).output == "nameserver 192.0.2.53\nhi\n"
     assert not [p for p in made if Path(p).exists()]  # and the host never had any of it
