@@ -36,6 +36,7 @@ import signal
 import struct
 import subprocess
 import termios
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -173,6 +174,12 @@ class PtySession:
         self._on_timeout = on_timeout
         self._start_timeout = start_timeout
         self._closed = False
+        self._busy = False
+        # `close` may come from another thread (an interrupt handler) while `run` is using the
+        # terminal: then only the processes are killed, and `run`'s own thread closes the file
+        # descriptors. Closing them from both threads could close a number already reused by
+        # another open (seen: shutil.rmtree's directory fd), so only one thread may.
+        self._lock = threading.Lock()
         self._shell: _Shell | None = self._spawn()
 
     # -- life cycle ------------------------------------------------------------------------
@@ -210,13 +217,28 @@ class PtySession:
         return shell
 
     def close(self) -> None:
-        """End the shell and every process of its terminal session; idempotent."""
-        self._closed = True
-        if self._shell is not None:
-            self._kill_shell(self._shell)
+        """End the shell and every process of its terminal session; idempotent and safe to
+        call from another thread while `run` is waiting for a command."""
+        with self._lock:
+            self._closed = True
+            shell = self._shell
+            if shell is None:
+                return
+            if self._busy:  # `run` notices the dead shell and releases it in its own thread
+                self._kill_processes(shell)
+                return
             self._shell = None
+        self._kill_shell(shell)
 
     def _kill_shell(self, shell: _Shell) -> None:
+        self._kill_processes(shell)
+        for fd in (shell.pipe, shell.master):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            shell.proc.wait(timeout=5)
+
+    def _kill_processes(self, shell: _Shell) -> None:
         if shell.pgid:
             members = _session_members(shell.pgid)
             for pid in members:
@@ -228,18 +250,27 @@ class PtySession:
                 members = _session_members(shell.pgid)
         with contextlib.suppress(ProcessLookupError):
             shell.proc.kill()
-        for fd in (shell.pipe, shell.master):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            shell.proc.wait(timeout=5)
 
     # -- running commands ------------------------------------------------------------------
 
     def run(self, command: str, *, timeout: float, stdin: str | None = None) -> RunResult:
         """Run one command line; see `backend.Session.run`."""
-        if self._closed:
-            raise SandboxError("this session was closed")
+        with self._lock:
+            if self._closed:
+                raise SandboxError("this session was closed")
+            self._busy = True
+        try:
+            return self._run(command, timeout=timeout, stdin=stdin)
+        finally:
+            with self._lock:
+                self._busy = False
+                shell = self._shell if self._closed else None
+                if shell is not None:  # closed meanwhile by another thread: release it here
+                    self._shell = None
+            if shell is not None:
+                self._kill_shell(shell)
+
+    def _run(self, command: str, *, timeout: float, stdin: str | None) -> RunResult:
         if self._shell is None or self._shell.proc.poll() is not None:
             if self._shell is not None:
                 self._kill_shell(self._shell)
