@@ -17,11 +17,10 @@ test: bootstrap
 	$(BIN)/pytest
 
 lint: bootstrap
-	$(BIN)/ruff check snippet_runner tests
+	$(BIN)/ruff check snippet_runner tests scripts
 	$(BIN)/mypy
 
 bench: bootstrap
-	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_build.py
 	$(BIN)/python scripts/bench_sandbox.py
 

@@ -40,8 +40,10 @@ class RunConfig:
     """Directory of ``<image-name>/Dockerfile`` fixture images added by docs authors."""
     apply_safe_fixes: bool = True
     """Run commands with safe typo fixes applied (the source file is not changed)."""
-    use_cache: bool = True
-    """Reuse recorded results when nothing that could change them changed."""
+    use_cache: bool = False
+    """Reuse recorded results when nothing that could change them changed (the result cache
+    under ``cache_dir/results``, see `snippet_runner.cache`); pages that run are recorded.
+    Off unless asked for: the plugin turns it on, the CLI with ``check --cache``."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,11 @@ def load_page(path: Path | str) -> Page:
                 fixes=tuple(find_fixes(text, snippets, path)))
 
 
+def needs_run(page: Page) -> bool:
+    """Whether the page has a block that is not skipped (else no sandbox is needed)."""
+    return any(s.options.skip is None for s in page.snippets)
+
+
 def _today() -> str:
     return datetime.datetime.now(datetime.UTC).date().isoformat()
 
@@ -121,6 +128,10 @@ def verify_pages(pages: Sequence[Page], config: RunConfig,
                  progress: Progress | None = None) -> list[PageReport]:
     """Run and judge every page; reports come back in the order of ``pages``.
 
+    With ``config.use_cache``, pages whose results the cache holds come back as ``from_cache``
+    reports without starting anything, and only the others run (see `snippet_runner.cache`);
+    ``progress`` hears of every page either way.
+
     ``config.jobs`` workers each start one sandbox, take pages from a shared queue, reset the
     sandbox between pages and close it at the end. A sandbox that cannot start or reset (a
     SnippetRunnerError or OSError) turns that page into an ERROR report and the worker starts a
@@ -129,10 +140,22 @@ def verify_pages(pages: Sequence[Page], config: RunConfig,
     what runs in it) before the interrupt propagates; any other exception of a worker (a bug)
     is re-raised here once the workers are done.
     """
+    if not config.use_cache:
+        return _verify_uncached(pages, config, progress)
+    # Imported here: the cache fingerprints the engine and fixtures, which a run without the
+    # cache never needs.
+    from .cache import verify_cached
+
+    return verify_cached(pages, config, lambda todo: _verify_uncached(todo, config, progress),
+                         progress)
+
+
+def _verify_uncached(pages: Sequence[Page], config: RunConfig,
+                     progress: Progress | None) -> list[PageReport]:
     reports: dict[int, PageReport] = {}
     todo: queue.Queue[int] = queue.Queue()
     for i, page in enumerate(pages):
-        if any(s.options.skip is None for s in page.snippets):
+        if needs_run(page):
             todo.put(i)
         else:
             reports[i] = _unrun_report(page, Status.SKIPPED, "", "")

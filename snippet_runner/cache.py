@@ -9,7 +9,8 @@ What a page's verdict depends on, and so what the key hashes:
 * the runner version and the settings that change results (backend, timeouts, safe fixes);
 * the engine version and the fixture images — *without starting a daemon*, since the point is to
   start none: the engine is fingerprinted by ``dockerd --version`` (``bash --version`` for the
-  ``local`` backend), and the fixture images by `snippet_runner.sandbox.fixtures_key`, the hash
+  ``local`` backend, read once per process), and the fixture images by
+  `snippet_runner.fixture_images.fixtures_key`, the hash
   of every byte that goes into them (Dockerfiles, build contexts, the static busybox/bash) that
   the sandbox also keys its image cache on. Same inputs ⇒ same images, so it stands in for the
   image digests the sandbox reports after loading them.
@@ -18,27 +19,41 @@ Entries hold the verdicts *and* the output each command printed, positions left 
 and command indexes instead of lines), so a cached page renders exactly like the run that
 produced it even after prose above a block moved it. Only pages that passed are stored: a failure
 is always re-run, so a flaky timeout cannot stick.
+
+`verify_cached` is what `api.verify_pages` calls when ``RunConfig.use_cache`` is set, so the CLI
+(``check --cache``) and the plugin share one cache under ``<cache_dir>/results``.
+
+Pruning, so the directory does not grow with every edit: each page remembers (in
+``results/pages/``, by its absolute path) the key it was last verified under; when a page is
+verified under a new key, the entry of its old key is deleted — unless another page used that
+entry in the same run (identical blocks share an entry). Entries no run has used for
+`MAX_AGE_DAYS` (deleted or renamed pages, other branches) are deleted at the end of every run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .api import Page, PageReport, RunConfig
+from .api import Page, PageReport, Progress, RunConfig, needs_run
 from .model import Outcome, RunResult, Status
 
 FORMAT = 1
 """Version of the entry layout; bump it when the stored JSON changes shape."""
+MAX_AGE_DAYS = 30
+"""Entries no run has used (loaded or stored) for this long are deleted."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,14 @@ def engine_version(backend: str) -> str:
         # Someone else's daemon: its version can't be read without asking it, so the key
         # names the daemon instead; point DOCKER_HOST elsewhere and everything runs again.
         return f"external daemon at {os.environ.get('DOCKER_HOST', 'the default socket')}"
-    argv = ["bash", "--version"] if backend == "local" else ["dockerd", "--version"]
+    return _version_line("bash" if backend == "local" else "dockerd")
+
+
+@functools.cache
+def _version_line(program: str) -> str:
+    """``<program> --version``'s first line, once per process (``mkdocs serve`` rebuilds often,
+    and the binary does not change under a running server)."""
+    argv = [program, "--version"]
     if shutil.which(argv[0]) is None:
         return f"{argv[0]} not installed"
     proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=30)
@@ -97,8 +119,7 @@ def fixture_hash(config: RunConfig) -> str:
     computed from files alone. The ``local`` backend has no images."""
     if config.backend == "local":
         return "no fixture images"
-    # Imported here: it loads the Docker SDK, which a `local` build never needs.
-    from .sandbox import fixtures_for, fixtures_key
+    from .fixture_images import fixtures_for, fixtures_key  # no Docker SDK: warm builds stay fast
 
     return fixtures_key(fixtures_for(config))
 
@@ -126,68 +147,107 @@ class ResultCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         """Where entries live (``<cache_dir>/results``)."""
+        self._started = time.time()
+        """When this run began (pruning by age counts from here)."""
+        self._used: set[Path] = set()
+        """Entries this run loaded or stored: never deleted by it."""
 
-    def load(self, page: Page, fp: Fingerprint) -> PageReport | None:
-        """The stored report of ``page``, rebuilt onto its current positions; None on a miss."""
-        path = self._path(page_key(page, fp))
+    def load(self, page: Page, key: str) -> PageReport | None:
+        """The report stored under ``key``, rebuilt onto ``page``'s current positions; None on
+        a miss. A hit marks the entry as used (its modification time)."""
+        path = self._path(key)
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
-            return _report_from_entry(page, entry)
+            report = _report_from_entry(page, entry)
+            self._used.add(path)
+            os.utime(path)  # recently used: safe from pruning by age
+            return report
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             # A missing, old or damaged entry is a miss: the page simply runs again.
             return None
 
-    def store(self, report: PageReport, fp: Fingerprint) -> bool:
-        """Store ``report`` if it passed; True when stored."""
+    def store(self, report: PageReport, key: str) -> bool:
+        """Store ``report`` under ``key`` if it passed; True when stored."""
         if not report.ok:
             return False
-        path = self._path(page_key(report.page, fp))
+        path = self._path(key)
+        self._used.add(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         data = json.dumps(_entry_from_report(report), ensure_ascii=False, indent=1)
-        # Atomic: a build killed mid-write must not leave an entry that parses to garbage.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        _write_atomic(path, data)
         return True
+
+    def remember(self, page: Page, key: str) -> None:
+        """Record ``key`` as ``page``'s current key; delete the entry of its previous key unless
+        this run used it (another page with the same blocks)."""
+        index = self.directory / "pages" / f"{_sha(str(page.path.resolve()))}.key"
+        try:
+            old = index.read_text(encoding="utf-8").strip()
+        except OSError:
+            old = ""
+        if old == key:
+            return
+        if old and self._path(old) not in self._used:
+            with contextlib.suppress(OSError):
+                self._path(old).unlink()
+        index.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(index, key)
+
+    def prune(self, max_age_days: float = MAX_AGE_DAYS) -> list[Path]:
+        """Delete entries and page records unused for ``max_age_days``; returns what went."""
+        limit = self._started - max_age_days * 86400
+        gone: list[Path] = []
+        for path in self.directory.glob("*/*.*"):
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+                    gone.append(path)
+            except OSError:  # another build pruned it first
+                continue
+        return gone
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
 
-@dataclass(frozen=True)
-class CachedRun:
-    """The reports of a verification that used the cache."""
-
-    reports: tuple[PageReport, ...]
-    """One per page with blocks, in the order given."""
-    ran: tuple[Path, ...]
-    """Pages that were run in a sandbox."""
-    cached: tuple[Path, ...]
-    """Pages whose results came from the cache."""
+def _write_atomic(path: Path, data: str) -> None:
+    """Write via a temporary file and rename: a build killed mid-write must not leave an entry
+    that parses to garbage."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
-Verifier = Callable[[Sequence[Page], RunConfig], Sequence[PageReport]]
-"""Runs pages (``api.verify_pages`` with its progress callback bound)."""
+Verifier = Callable[[Sequence[Page]], list[PageReport]]
+"""Runs pages without the cache (``api.verify_pages``' own workers), reports in order."""
 
 
-def verify_cached(
-    pages: Iterable[Page], config: RunConfig, cache: ResultCache, verify: Verifier
-) -> CachedRun:
-    """Verify ``pages``: take what the cache has, run only the rest, store what passed."""
-    pages = [p for p in pages if p.snippets]
+def verify_cached(pages: Sequence[Page], config: RunConfig, verify: Verifier,
+                  progress: Progress | None = None) -> list[PageReport]:
+    """Verify ``pages``: take what the cache has (``from_cache`` reports, told to ``progress``
+    at once), run only the rest through ``verify``, store what passed, then prune."""
+    if not any(needs_run(p) for p in pages):  # nothing to look up: not even a fingerprint
+        return verify(pages)
+    cache = ResultCache(config.cache_dir / "results")
     fp = fingerprint(config)
-    found = {p.path: cache.load(p, fp) for p in pages} if config.use_cache else {}
-    to_run = [p for p in pages if found.get(p.path) is None]
-    fresh = {r.page.path: r for r in (verify(to_run, config) if to_run else ())}
-    for report in fresh.values():
-        cache.store(report, fp)
-    reports = tuple(found.get(p.path) or fresh[p.path] for p in pages)
-    return CachedRun(
-        reports=reports,
-        ran=tuple(p.path for p in to_run),
-        cached=tuple(p.path for p in pages if found.get(p.path) is not None),
-    )
+    keys = {i: page_key(p, fp) for i, p in enumerate(pages) if needs_run(p)}
+    found: dict[int, PageReport] = {}
+    for i, key in keys.items():
+        hit = cache.load(pages[i], key)
+        if hit is not None:
+            found[i] = hit
+            if progress:
+                progress(hit)
+    to_run = [i for i in range(len(pages)) if i not in found]
+    fresh = dict(zip(to_run, verify([pages[i] for i in to_run]) if to_run else [], strict=True))
+    for i, report in fresh.items():
+        if i in keys:
+            cache.store(report, keys[i])
+    for i, key in keys.items():  # after every load and store: what this run used is marked
+        cache.remember(pages[i], key)
+    cache.prune()
+    return [found[i] if i in found else fresh[i] for i in range(len(pages))]
 
 
 # -- entries -------------------------------------------------------------------------------

@@ -131,7 +131,9 @@ HELP = {
                   ("snippet-runner check --backend local docs/en/guide/snippet-format.md",
                    "in a host bash (no docker)"),
                   ("snippet-runner check --junit out/junit.xml --json docs/ > report.json",
-                   "reports for CI")),
+                   "reports for CI"),
+                  ("snippet-runner check --cache docs/",
+                   "while writing: re-run only the pages whose blocks changed")),
         exits=((EXIT_OK, "every block matched (or was skipped)"),
                (EXIT_FAILED, "a mismatch, a timeout, or a block that could not run"))),
     "fix": CommandHelp(
@@ -235,6 +237,10 @@ def _running_parser() -> argparse.ArgumentParser:
                          help="limit for a whole page (default: 600)")
     running.add_argument("--no-fixes", action="store_true",
                          help="run commands exactly as written, without safe typo fixes")
+    running.add_argument("--cache-dir", type=Path, default=RunConfig().cache_dir, metavar="DIR",
+                         help="where fixture images, sandbox data and the result cache live "
+                              "(default: .cache/snippet-runner; the MkDocs plugin's default "
+                              "too, so `check --cache` and `mkdocs build` share results)")
     running.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
     running.add_argument("--json", action="store_true",
                          help="print a JSON report on stdout instead of the text report")
@@ -250,7 +256,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     paths, running = _paths_parser(), _running_parser()
-    _add_command(commands, "check", [paths, running])
+    _add_command(commands, "check", [paths, running]).add_argument(
+        "--cache", action=argparse.BooleanOptionalAction, default=False,
+        help="reuse the recorded result of a page none of whose blocks (nor the engine, "
+             "fixture images or settings) changed since it last passed, starting no sandbox "
+             "for it. Off by default because a check is usually CI's proof that the pages "
+             "work now, on this machine: a fresh run also catches what no key can see (a "
+             "flaky command, a changed host). Use --cache while writing; the build uses it "
+             "always")
     mode = _add_command(commands, "fix", [paths]).add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true",
                       help="only report; exit 1 when safe fixes are pending (the default)")
@@ -300,7 +313,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
             raise ConfigError(f"{flag} must be a positive number of seconds, not {seconds}.")
     return RunConfig(backend=args.backend, jobs=args.jobs, command_timeout=args.timeout,
                      page_timeout=args.page_timeout, apply_safe_fixes=not args.no_fixes,
-                     use_cache=False)
+                     cache_dir=args.cache_dir, use_cache=getattr(args, "cache", False))
 
 
 def _verify(pages: list[Page], args: argparse.Namespace) -> list[PageReport]:
@@ -346,6 +359,11 @@ def _report(reports: list[PageReport], args: argparse.Namespace) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     """``check``: verify and report."""
     reports = _verify(_load(args.paths), args)
+    if args.cache:
+        cached = sum(r.from_cache for r in reports)
+        sys.stderr.write(f"snippet-runner: {cached} page(s) from the result cache, "
+                         f"{len(reports) - cached} checked afresh"
+                         + (" (no sandbox started)\n" if cached == len(reports) else "\n"))
     _report(reports, args)
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED
 

@@ -30,3 +30,8 @@ class ConfigError(SnippetRunnerError):
 
 class SandboxError(SnippetRunnerError):
     """The sandbox could not be started, reset or used."""
+
+
+class MissingImageError(SandboxError):
+    """A command needed an image that is not a fixture (the sandbox never pulls): an ERROR at
+    that command; the page goes on."""

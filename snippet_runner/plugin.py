@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +30,10 @@ from mkdocs.structure.pages import Page as MkDocsPage
 
 from . import api
 from .api import Page, PageReport, RunConfig
-from .cache import ResultCache, verify_cached
 from .errors import SnippetRunnerError
-from .model import FixSafety, Location, Outcome, Status
+from .model import FixSafety, Location, Status
 from .render import Labels, PlaceholderMap, labels_for, rewrite_markdown
-from .report import summary
+from .report import failure_heading, summary
 
 log = logging.getLogger("mkdocs.plugins.snippet_runner")
 
@@ -102,6 +102,7 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
             page_timeout=float(self.config.page_timeout),
             cache_dir=root / self.config.cache_dir,
             fixtures_dir=None if fixtures is None else root / fixtures,
+            use_cache=True,
         )
         theme = config.theme
         self._labels = labels_for(theme.get("language") if theme is not None else None)
@@ -119,6 +120,7 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
                     if page.snippets:
                         self._pages[file.abs_src_path] = _PageState(page)
                         _log_fixes(page)
+                        _warn_empty_containers(page)
             if self._enabled:
                 self._verify()
             else:
@@ -133,17 +135,14 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
 
     def _verify(self) -> None:
         states = list(self._pages.values())
-        cache = ResultCache(self._run_config.cache_dir / "results")
-        run = verify_cached(
-            [s.page for s in states],
-            self._run_config,
-            cache,
-            lambda pages, cfg: api.verify_pages(pages, cfg, progress=_log_page),
-        )
-        for state, report in zip(states, run.reports, strict=True):
+        reports = api.verify_pages([s.page for s in states], self._run_config,
+                                   progress=_log_page)
+        for state, report in zip(states, reports, strict=True):
             state.report = report
-        _log_summary(run.ran, run.cached, run.reports)
-        failures = _report_failures(run.reports)
+        ran = tuple(r.page.path for r in reports if not r.from_cache and api.needs_run(r.page))
+        cached = tuple(r.page.path for r in reports if r.from_cache)
+        _log_summary(ran, cached, tuple(reports))
+        failures = _report_failures(tuple(reports))
         if failures:
             raise PluginError(
                 f"snippet-runner: {failures} snippet check(s) failed (each is shown above "
@@ -224,6 +223,8 @@ def _log_fixes(page: Page) -> None:
 
 
 def _log_page(report: PageReport) -> None:
+    if report.from_cache:
+        return
     log.info("snippet-runner: ran %s: %s", report.page.path, _tally([report]))
 
 
@@ -261,25 +262,61 @@ def _report_failures(reports: tuple[PageReport, ...]) -> int:
             if outcome.status in (Status.PASSED, Status.SKIPPED):
                 continue
             count += 1
-            log.error("%s\n%s", _failure_heading(outcome), outcome.diff.rstrip("\n"))
+            log.error("%s\n%s", failure_heading(outcome), outcome.diff.rstrip("\n"))
     return count
 
 
-def _failure_heading(outcome: Outcome) -> str:
-    """``path:line: what`` — the line of the first expected-output line the diff removes, when
-    there is one (that is the line to edit), else the line of the command or block."""
-    command = outcome.command
-    if command is None:
-        return f"{outcome.snippet.location}: {outcome.status.value}"
-    removed = [
-        line[1:] for line in outcome.diff.splitlines() if line[:1] == "-" and line[:3] != "---"
-    ]
-    expected = [line.rstrip() for line in command.expected]
-    if removed and removed[0] in expected:
-        first_output_line = command.location.line + command.text.count("\n") + 1
-        where = Location(command.location.path, first_output_line + expected.index(removed[0]))
-        return (
-            f"{where}: {outcome.status.value}: the output differs from this line "
-            f"(command at line {command.location.line})"
-        )
-    return f"{command.location}: {outcome.status.value}"
+_CONTAINER = re.compile(r"^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===\+?)[ \t]")
+"""The opening line of an admonition (``!!!``), a collapsible block (``???``) or a tab
+(``===``): what pymdownx fills with the lines indented below it."""
+
+
+def _indent(line: str) -> int:
+    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+
+
+def _warn_empty_containers(page: Page) -> None:
+    """Warn (file:line) about a container whose only content is ``hide="true"`` blocks: the
+    reader would see an empty admonition or tab once they vanish."""
+    lines = page.text.replace("\r\n", "\n").split("\n")
+    hidden = {n for s in page.snippets if s.options.hide
+              for n in range(s.location.line, s.end_line + 1)}
+    warned: set[int] = set()
+    for snippet in (s for s in page.snippets if s.options.hide):
+        opener = _container_of(lines, snippet.location.line)
+        if opener is None or opener in warned:
+            continue
+        body = _container_body(lines, opener)
+        if body and all(n in hidden for n in body):
+            warned.add(opener)
+            log.warning(
+                "snippet-runner: %s: this container holds only hidden (hide=\"true\") blocks "
+                "(the first at line %d), so readers see it empty. Move the hidden blocks out "
+                "of the container, or give it visible content.",
+                Location(page.path, opener), snippet.location.line,
+            )
+
+
+def _container_of(lines: list[str], line: int) -> int | None:
+    """The 1-based line of the admonition or tab that directly holds source line ``line``."""
+    own = _indent(lines[line - 1])
+    for n in range(line - 1, 0, -1):
+        text = lines[n - 1]
+        if not text.strip() or _indent(text) >= own:
+            continue
+        return n if _CONTAINER.match(text) else None
+    return None
+
+
+def _container_body(lines: list[str], opener: int) -> list[int]:
+    """The non-blank 1-based lines indented under the container opened at ``opener``."""
+    base = _indent(lines[opener - 1])
+    body: list[int] = []
+    for n in range(opener + 1, len(lines) + 1):
+        text = lines[n - 1]
+        if not text.strip():
+            continue
+        if _indent(text) <= base:
+            break
+        body.append(n)
+    return body

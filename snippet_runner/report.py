@@ -11,7 +11,7 @@ from typing import TextIO
 
 from .api import Page, PageReport
 from .compare import show
-from .model import Fix, Outcome, Snippet, Status
+from .model import Fix, Location, Outcome, Snippet, Status
 
 _COLORS = {Status.FAILED: "31", Status.TIMEOUT: "33", Status.ERROR: "35", Status.PASSED: "32",
            Status.SKIPPED: "36"}
@@ -24,6 +24,38 @@ def _paint(text: str, code: str, color: bool) -> str:
 def where(outcome: Outcome) -> str:
     """``path:line`` of the command, or of the block when the outcome is about a whole block."""
     return str(outcome.command.location if outcome.command else outcome.snippet.location)
+
+
+OUTPUT_DIFFERS = "the output differs from this line"
+"""What the CLI and the build say next to the first expected line that does not match."""
+
+
+def failure_location(outcome: Outcome) -> Location:
+    """Where to look for a problem: the first expected-output line the diff removes, when there
+    is one (that is the line to edit), else the command's line, else the block's.
+
+    The CLI and the build both name this line, so ``path:line`` means the same everywhere.
+    """
+    command = outcome.command
+    if command is None:
+        return outcome.snippet.location
+    removed = [line[1:] for line in outcome.diff.splitlines()
+               if line[:1] == "-" and line[:3] != "---"]
+    expected = [line.rstrip() for line in command.expected]
+    if removed and removed[0] in expected:
+        first_output_line = command.location.line + command.text.count("\n") + 1
+        return Location(command.location.path, first_output_line + expected.index(removed[0]))
+    return command.location
+
+
+def failure_heading(outcome: Outcome) -> str:
+    """``path:line: status`` for the build log, with the command's line when the location is
+    an output line."""
+    at = failure_location(outcome)
+    status = outcome.status.value
+    if outcome.command is not None and at != outcome.command.location:
+        return f"{at}: {status}: {OUTPUT_DIFFERS} (command at line {outcome.command.location.line})"
+    return f"{at}: {status}"
 
 
 def title(outcome: Outcome) -> str:
@@ -55,6 +87,10 @@ def print_terminal(reports: list[PageReport], out: TextIO, *, color: bool = Fals
                 continue
             label = _paint(outcome.status.value.upper(), _COLORS[outcome.status], color)
             out.write(f"{where(outcome)}: {label} {title(outcome)}\n")
+            at = failure_location(outcome)
+            if outcome.status is not Status.PASSED and str(at) != where(outcome):
+                # The line the build names too: the first expected line that differs.
+                out.write(f"    {at}: {OUTPUT_DIFFERS}\n")
             for fix in outcome.fixes:
                 out.write(f"    (ran with fix {fix.rule}: {fix.original} → {fix.replacement})\n")
             if outcome.diff and outcome.status is not Status.PASSED:

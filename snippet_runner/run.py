@@ -5,7 +5,7 @@ option (``main`` unless set), so a container started in block 2 exists in block 
 blocks are written into the sandbox, ``hide`` blocks run like any other (the page just doesn't
 show them), skipped blocks become SKIPPED outcomes. A command that times out is killed by the
 session and reported at its line; the page goes on. So does a command that needs an image
-which is not a fixture (`sandbox.MissingImageError`): it is an ERROR at its line saying how to
+which is not a fixture (`errors.MissingImageError`): it is an ERROR at its line saying how to
 add the image, and its shell stays usable. Once the page's own time limit is spent, or the
 sandbox itself fails, the remaining commands are reported, not run.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .backend import Sandbox, Session
 from .compare import compare, default_exit
-from .errors import SandboxError, SnippetRunnerError
+from .errors import MissingImageError, SnippetRunnerError
 from .fixes import fixed_command_text, fixes_in
 from .model import Command, Fix, FixSafety, Outcome, RunResult, Snippet, Status
 
@@ -130,12 +130,6 @@ def _execute(state: PageRun, snippet: Snippet, text: str, stdin: str | None,
 def _missing_image(err: BaseException) -> bool:
     """Whether ``err`` is a command's missing image: the sandbox is fine, only that command
     could not do its work, so the rest of the page still runs."""
-    if not isinstance(err, SandboxError):
-        return False
-    # Imported here: only the sandbox backend raises it, and sandbox.py loads the docker SDK,
-    # which the local backend never needs.
-    from .sandbox import MissingImageError
-
     return isinstance(err, MissingImageError)
 
 

@@ -31,7 +31,6 @@ import atexit
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -55,12 +54,12 @@ import docker.errors
 from .api import RunConfig
 from .backend import Sandbox
 from .backends import LocalSandbox, warn
-from .errors import ConfigError, SandboxError
+from .errors import ConfigError, MissingImageError, SandboxError
+from .fixture_images import FIXTURE_TAG, Fixture, context_files, fixtures_for, fixtures_key
 from .model import RunResult
 from .session import PtySession, proc_stat
 
 INIT_SCRIPT = Path(__file__).with_name("sandbox_init.sh")
-BUILTIN_FIXTURES = Path(__file__).with_name("fixtures")
 CGROUP_PREFIX = "snippet-runner-"
 """dockerd's ``--cgroup-parent`` is ``/snippet-runner-<sandbox id>`` in every controller."""
 KEEP_FIXTURE_SETS = 4
@@ -68,8 +67,6 @@ KEEP_FIXTURE_SETS = 4
 API_VERSION = "1.41"
 """dockerd 20.10's API; pinned so the SDK needn't ask first."""
 START_TIMEOUT = 60.0
-STATIC_BINARIES = {"busybox": "/bin/busybox", "bash": "/usr/bin/bash-static"}
-"""Files copied into the ``test`` fixture's build context (Debian busybox-static, bash-static)."""
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 """Where the sandbox looks for programs (its PATH; /usr is the host's)."""
 REQUIRED_TOOLS = {
@@ -78,15 +75,11 @@ REQUIRED_TOOLS = {
 }
 """Programs a sandbox runs → the Debian package that has them."""
 FIXTURE_HINT = (
-    "No registry is used: every image a page needs must be a fixture. Add a directory "
-    "'{name}/' with a Dockerfile to the fixtures directory (the plugin's fixtures_dir, e.g. "
-    "docs/_fixtures/{name}/Dockerfile; start it FROM test:latest or FROM scratch) and it will "
-    "be built offline as {name}:latest and loaded into every sandbox."
+    "No registry is used: every image a page needs must be a fixture, and fixtures are always "
+    "tagged :latest. Add a directory '{name}/' with a Dockerfile to the fixtures directory (the "
+    "plugin's fixtures_dir, e.g. docs/_fixtures/{name}/Dockerfile; start it FROM test:latest or "
+    "FROM scratch) and it will be built offline as {name}:latest and loaded into every sandbox."
 )
-
-
-class MissingImageError(SandboxError):
-    """A command needed an image that is not a fixture (the sandbox never pulls)."""
 
 
 # -- processes and cgroups -------------------------------------------------------------------
@@ -265,72 +258,6 @@ def _install_handlers() -> None:
 
 # -- fixture images ---------------------------------------------------------------------------
 
-_IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-
-
-@dataclass(frozen=True)
-class Fixture:
-    """One image built from a directory with a Dockerfile."""
-
-    name: str
-    """Repository name; the image is ``<name>:latest``."""
-    context: Path
-    """The build context (the directory holding the Dockerfile)."""
-    extra: tuple[tuple[str, str], ...] = ()
-    """(file name in the context, host file) copied in before building."""
-
-    @property
-    def tag(self) -> str:
-        return f"{self.name}:latest"
-
-
-def fixtures_for(config: RunConfig) -> list[Fixture]:
-    """``test`` first (authors' images may build FROM it), then the authors' images by name."""
-    found = [Fixture("test", BUILTIN_FIXTURES / "test", tuple(STATIC_BINARIES.items()))]
-    if config.fixtures_dir is not None:
-        root = Path(config.fixtures_dir)
-        if not root.is_dir():
-            raise ConfigError(f"the fixtures directory {root} does not exist", path=root)
-        for dockerfile in sorted(root.glob("*/Dockerfile")):
-            name = dockerfile.parent.name
-            if not _IMAGE_NAME.match(name):
-                raise ConfigError(
-                    f"fixture directory name {name!r} is not a valid image name "
-                    "(use lower-case letters, digits, '.', '_' and '-')", path=dockerfile,
-                )
-            if name == "test":
-                raise ConfigError("the fixture name 'test' is built in; choose another name",
-                                  path=dockerfile)
-            found.append(Fixture(name, dockerfile.parent))
-    return found
-
-
-def _context_files(fixture: Fixture) -> Iterator[tuple[str, Path]]:
-    for path in sorted(fixture.context.rglob("*")):
-        if path.is_file():
-            yield path.relative_to(fixture.context).as_posix(), path
-    for name, host in fixture.extra:
-        yield name, Path(host)
-
-
-def fixtures_key(fixtures: list[Fixture]) -> str:
-    """A hash of every byte that goes into the fixture images."""
-    digest = hashlib.sha256()
-    for fixture in fixtures:
-        digest.update(f"\0image {fixture.name}\0".encode())
-        for rel, path in _context_files(fixture):
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise SandboxError(
-                    f"cannot read {path} for fixture image {fixture.tag}: {exc} "
-                    "(the test image needs Debian's busybox-static and bash-static)"
-                ) from exc
-            digest.update(f"\0file {rel} {len(data)}\0".encode())
-            digest.update(data)
-    return digest.hexdigest()[:20]
-
-
 def ensure_fixtures(config: RunConfig) -> tuple[list[Fixture], Path]:
     """Build and ``docker save`` the fixture images unless the cache has them; returns the
     fixtures and the directory holding one tar per image."""
@@ -370,7 +297,7 @@ def _prune(base: Path, keep: int) -> None:
 def _build(builder: NamespaceSandbox, fixture: Fixture, out_dir: Path) -> None:
     with tempfile.TemporaryDirectory(prefix=f"snippet-runner-ctx-{os.getpid()}-") as tmp:
         context = Path(tmp)
-        for rel, path in _context_files(fixture):
+        for rel, path in context_files(fixture):
             (context / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, context / rel)
         try:
@@ -747,11 +674,28 @@ def _check_missing_image(command: str, output: str) -> None:
             f"`{command.strip()}` tried to pull an image from a registry, which the sandbox "
             "never does. " + FIXTURE_HINT.format(name="<name>")
         )
-    name = image.split("/")[-1].split(":")[0].split("@")[0]
     raise MissingImageError(
         f"`{command.strip()}` needs the image {image}, which is not a fixture. "
-        + FIXTURE_HINT.format(name=name)
+        + FIXTURE_HINT.format(name=_repository(image)) + _retag_hint(image)
     )
+
+
+def _repository(image: str) -> str:
+    """``nginx`` for ``docker.io/library/nginx:1.25`` (a registry port is not a tag)."""
+    last = image.split("@")[0].split("/")[-1]
+    return last.split(":")[0]
+
+
+def _retag_hint(image: str) -> str:
+    """When the page names a tag other than latest, say that the page must change too: a
+    fixture directory alone never provides ``nginx:1.25``."""
+    last = image.split("@")[0].split("/")[-1]
+    tag = last.split(":", 1)[1] if ":" in last else FIXTURE_TAG
+    if tag == FIXTURE_TAG and "@" not in image:
+        return ""
+    name = _repository(image)
+    return (f" That image is {name}:{FIXTURE_TAG}, not {image}: change the page to "
+            f"use {name}:{FIXTURE_TAG}.")
 
 
 # -- backends ---------------------------------------------------------------------------------

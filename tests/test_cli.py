@@ -480,3 +480,53 @@ def test_update_inside_a_nested_tab_keeps_the_indentation(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert page.read_text(encoding="utf-8") == text.replace("        잘가\n", "        안녕\n")
     assert cli("check", "--backend", "local", page).returncode == 0
+
+
+def test_check_cache_reuses_unchanged_pages_and_reruns_changed_blocks(tmp_path: Path) -> None:
+    counter = tmp_path / "ran.txt"  # one line per real run: the proof, besides the log
+    page = tmp_path / "p.md"
+    page.write_text(f"# t\n\n```console\n$ echo run >> {counter}; echo hi\nhi\n```\n",
+                    encoding="utf-8")
+    flags = ["check", "--backend", "local", "--cache-dir", tmp_path / "cache"]
+    first = cli(*flags, "--cache", page)
+    assert first.returncode == 0, first.stderr
+    assert "0 page(s) from the result cache, 1 checked afresh" in first.stderr
+    again = cli(*flags, "--cache", page)
+    assert again.returncode == 0, again.stderr
+    assert "1 page(s) from the result cache, 0 checked afresh (no sandbox started)" in again.stderr
+    assert counter.read_text().splitlines() == ["run"]
+    assert "1 page: 1 passed" in again.stdout
+    page.write_text(page.read_text(encoding="utf-8").replace("# t\n", "# t\n\nprose\n"),
+                    encoding="utf-8")
+    prose = cli(*flags, "--cache", page)  # prose is not part of the key
+    assert "1 page(s) from the result cache" in prose.stderr and len(counter.read_text()) == 4
+    page.write_text(page.read_text(encoding="utf-8").replace("echo hi", "echo  hi"),
+                    encoding="utf-8")
+    changed = cli(*flags, "--cache", page)
+    assert changed.returncode == 0, changed.stderr
+    assert "0 page(s) from the result cache, 1 checked afresh" in changed.stderr
+    assert counter.read_text().splitlines() == ["run", "run"]
+    # The superseded entry is pruned: one page, one entry.
+    assert len(list((tmp_path / "cache" / "results").glob("??/*.json"))) == 1
+
+
+def test_check_runs_afresh_by_default(tmp_path: Path) -> None:
+    counter = tmp_path / "ran.txt"
+    page = tmp_path / "p.md"
+    page.write_text(f"```console\n$ echo run >> {counter}; echo hi\nhi\n```\n", encoding="utf-8")
+    flags = ["check", "--backend", "local", "--cache-dir", tmp_path / "cache"]
+    assert cli(*flags, "--cache", page).returncode == 0
+    plain = cli(*flags, page)
+    assert plain.returncode == 0 and "result cache" not in plain.stderr
+    assert cli(*flags, "--no-cache", page).returncode == 0
+    assert counter.read_text().splitlines() == ["run"] * 3
+    assert "Off by default because" in " ".join(cli("check", "--help").stdout.split())
+
+
+def test_mismatch_names_the_first_differing_output_line_like_the_build(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text("```console\n$ printf 'a\\nb\\nc\\n'\na\nB\nc\n```\n", encoding="utf-8")
+    proc = cli("check", "--backend", "local", page)
+    assert proc.returncode == 1
+    assert f"{page}:2: FAILED $ printf" in proc.stdout
+    assert f"    {page}:4: the output differs from this line\n" in proc.stdout

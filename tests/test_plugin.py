@@ -582,3 +582,51 @@ def test_cache_keys_chain_blocks_and_ignore_prose(tmp_path: Path) -> None:
     assert earlier[0] == base[0] and all(a != b for a, b in zip(earlier[1:], base[1:], strict=True))
     assert later[:-2] == base[:-2] and later[-2] != base[-2]
     assert not set(engine) & set(base)
+
+
+EMPTY_CONTAINERS = """\
+# Containers
+
+!!! note "Setup"
+
+    ```bash hide="true"
+    $ true
+    ```
+
+=== "Tab"
+
+    ```bash hide="true"
+    $ true
+    ```
+
+    ```bash hide="true"
+    $ true
+    ```
+
+!!! tip
+
+    Visible text.
+
+    ```bash hide="true"
+    $ true
+    ```
+
+```bash hide="true"
+$ echo run >> {counter}
+```
+"""
+
+
+def test_a_container_left_empty_by_hidden_blocks_is_warned_about(tmp_path: Path) -> None:
+    root = _site(tmp_path, {"index.md": EMPTY_CONTAINERS})
+    proc = _build(root)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "only hidden" in line]
+    assert len(warnings) == 2, proc.stderr  # one per empty container, none for the tip
+    note, tab = (_line_of(x, EMPTY_CONTAINERS) for x in ('!!! note', '=== "Tab"'))
+    assert f"docs/index.md:{note}: this container holds only hidden" in warnings[0]
+    assert f"(the first at line {note + 2})" in warnings[0]
+    assert f"docs/index.md:{tab}: this container" in warnings[1]
+    assert _build(root, SNIPPET_RUNNER="false").stderr.count("only hidden") == 2
+    strict = run_build(root, (str(MKDOCS), "build", "--strict"))
+    assert strict.returncode == 1  # a warning: `--strict` builds refuse the empty container

@@ -84,3 +84,18 @@ def test_progress_draws_only_on_a_terminal() -> None:
         progress.finish()
     assert "[1/2] FAIL docs/ko/page.md" in tty.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_failure_location_is_the_first_differing_expected_line() -> None:
+    from snippet_runner.report import failure_heading, failure_location
+
+    failed, timeout, _, skipped = report().outcomes
+    assert str(failure_location(failed)) == "docs/ko/page.md:3"  # 안녕하세요, below the command
+    assert failure_heading(failed) == ("docs/ko/page.md:3: failed: the output differs from "
+                                       "this line (command at line 2)")
+    assert str(failure_location(timeout)) == "docs/ko/page.md:4"  # no diff lines: the command
+    assert failure_heading(skipped) == "docs/ko/page.md:8: skipped"
+    out = io.StringIO()
+    print_terminal([report()], out)
+    assert "docs/ko/page.md:2: FAILED $ echo 안녕\n    docs/ko/page.md:3: the output differs" \
+        in out.getvalue()

@@ -194,9 +194,8 @@ def test_only_a_missing_image_lets_the_page_go_on(
         expected: list[tuple[int, str]]) -> None:
     """The same page on the local backend, its `docker` answered the two ways a sandbox can
     fail: a missing image (the shell is fine) or any other SandboxError (it is not)."""
-    from snippet_runner.errors import SandboxError
+    from snippet_runner.errors import MissingImageError, SandboxError
     from snippet_runner.model import RunResult
-    from snippet_runner.sandbox import MissingImageError
     from snippet_runner.session import PtySession
 
     real_run = PtySession.run

@@ -13,17 +13,15 @@ import pytest
 
 from snippet_runner.api import RunConfig, load_page, verify_pages
 from snippet_runner.backends import get_backend
-from snippet_runner.errors import ConfigError, SandboxError
+from snippet_runner.errors import ConfigError, MissingImageError, SandboxError
+from snippet_runner.fixture_images import fixtures_for, fixtures_key
 from snippet_runner.model import Status
 from snippet_runner.sandbox import (
     CGROUP_PREFIX,
-    MissingImageError,
     NamespaceSandbox,
     SandboxBackend,
     SandboxSession,
     cgroup_hierarchies,
-    fixtures_for,
-    fixtures_key,
 )
 
 pytestmark = pytest.mark.sandbox
