@@ -4,8 +4,13 @@ What a page's verdict depends on, and so what the key hashes:
 
 * every block of the page, in order — each block's key chains the key of the block before it
   (``k_i = H(k_{i-1}, block_i)``), because a page is one shell session: a block's result depends
-  on the blocks above it. The page is stored under its last block's key. Prose between blocks is
-  not part of the key (editing a sentence re-runs nothing), and neither is the file name;
+  on the blocks above it. The page is stored under its last block's key. Of a block, only what
+  runs and what it is judged against counts (`block_content`): commands as run, with their safe
+  fixes, expected output, script and file bodies, and the options that change the run. Prose
+  between blocks, ``#`` comment lines of a transcript, skipped blocks' reasons and commands,
+  ``hide`` and the file name are not part of the key: editing them re-runs nothing, and a
+  translated page whose comments and skip reasons are translated is served from the original's
+  run;
 * the runner version and the settings that change results (backend, timeouts, safe fixes);
 * the engine version and the fixture images — *without starting a daemon*, since the point is to
   start none: the engine is fingerprinted by ``dockerd --version`` (``bash --version`` for the
@@ -16,9 +21,9 @@ What a page's verdict depends on, and so what the key hashes:
   image digests the sandbox reports after loading them.
 
 Entries hold the verdicts *and* the output each command printed, positions left out (snippet
-and command indexes instead of lines), so a cached page renders exactly like the run that
-produced it even after prose above a block moved it. Only pages that passed are stored: a failure
-is always re-run, so a flaky timeout cannot stick.
+and command indexes instead of lines, fixes counted within their command), so a cached page
+renders exactly like the run that produced it even after prose above a block moved it. Only
+pages that passed are stored: a failure is always re-run, so a flaky timeout cannot stick.
 
 `verify_cached` is what `api.verify_pages` calls when ``RunConfig.use_cache`` is set, so the CLI
 (``check --cache``) and the plugin share one cache under ``<cache_dir>/results``.
@@ -48,9 +53,10 @@ from typing import Any
 
 from . import __version__
 from .api import Page, PageReport, Progress, RunConfig, needs_run
-from .model import Outcome, RunResult, Status
+from .fixes import fixed_command_text, fixes_in
+from .model import Command, Fix, FixSafety, Outcome, RunResult, Snippet, Status
 
-FORMAT = 1
+FORMAT = 2
 """Version of the entry layout; bump it when the stored JSON changes shape."""
 MAX_AGE_DAYS = 30
 """Entries no run has used (loaded or stored) for this long are deleted."""
@@ -124,20 +130,65 @@ def fixture_hash(config: RunConfig) -> str:
     return fixtures_key(fixtures_for(config))
 
 
-def block_keys(page: Page, fp: Fingerprint) -> list[str]:
-    """One key per block: the block's text and options chained onto the key of the block above."""
+def block_keys(page: Page, fp: Fingerprint, *, apply_fixes: bool = True) -> list[str]:
+    """One key per block: what the block runs and expects, chained onto the key of the block
+    above (``apply_fixes`` as in `RunConfig.apply_safe_fixes`)."""
     keys: list[str] = []
     previous = fp.digest()
     for snippet in page.snippets:
-        block = page.text[snippet.span.start : snippet.span.end].replace("\r\n", "\n")
-        previous = _sha(previous, block)
+        previous = _sha(previous, block_content(page, snippet, apply_fixes=apply_fixes))
         keys.append(previous)
     return keys
 
 
-def page_key(page: Page, fp: Fingerprint) -> str:
+def block_content(page: Page, snippet: Snippet, *, apply_fixes: bool = True) -> str:
+    """The part of a block its result depends on, as one canonical string.
+
+    Only what runs and what it is judged against: each command as the shell gets it (safe fixes
+    applied) with the fixes themselves — a cached outcome names the fixes it applied, so a page
+    where the typo is already repaired must not reuse one that says it was fixed — its expected
+    lines, a script's or ``file=`` block's whole body, and the options that change the run.
+    Left out, because they never run: ``#`` comment lines of a transcript, everything of a
+    skipped block but the fact that it is skipped (its reason, and its commands: a skipped
+    command may carry a translated trailing comment), ``hide`` (a hidden block runs like any
+    other; the renderer reads it from the page) and the fence's language word. So a translated
+    page whose comments and skip reasons are in another language shares the original's results.
+    """
+    options = snippet.options
+    if options.skip is not None:
+        # Nothing of a skipped block runs: only that it is there, and skipped, counts.
+        return json.dumps({"skipped": True})
+    commands = []
+    for command in snippet.commands:
+        applied = [f for f in fixes_in(page.fixes, command.span)
+                   if f.safety is FixSafety.SAFE] if apply_fixes else []
+        commands.append({
+            "run": fixed_command_text(page.text, command, applied),
+            "fixes": [[f.rule, f.span.start - command.span.start, f.original, f.replacement]
+                      for f in applied],
+            "expected": list(command.expected),
+        })
+    return json.dumps(
+        {
+            "skipped": False,
+            "timeout": options.timeout,
+            "exit": options.exit,
+            "stdin": options.stdin,
+            "file": options.file,
+            "session": options.session,
+            "commands": commands,
+            # A transcript's body is its commands and comments; a script or file body runs (or is
+            # written) whole, comments and all.
+            "body": None if snippet.commands else snippet.body.replace("\r\n", "\n"),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def page_key(page: Page, fp: Fingerprint, *, apply_fixes: bool = True) -> str:
     """The key a page's whole result is stored under (its last block's key)."""
-    keys = block_keys(page, fp)
+    keys = block_keys(page, fp, apply_fixes=apply_fixes)
     return keys[-1] if keys else fp.digest()
 
 
@@ -231,7 +282,8 @@ def verify_cached(pages: Sequence[Page], config: RunConfig, verify: Verifier,
         return verify(pages)
     cache = ResultCache(config.cache_dir / "results")
     fp = fingerprint(config)
-    keys = {i: page_key(p, fp) for i, p in enumerate(pages) if needs_run(p)}
+    keys = {i: page_key(p, fp, apply_fixes=config.apply_safe_fixes)
+            for i, p in enumerate(pages) if needs_run(p)}
     found: dict[int, PageReport] = {}
     for i, key in keys.items():
         hit = cache.load(pages[i], key)
@@ -272,7 +324,8 @@ def _outcome_entry(page: Page, outcome: Outcome) -> dict[str, Any]:
         "command": command,
         "status": outcome.status.value,
         "diff": outcome.diff,
-        "fixes": [page.fixes.index(f) for f in outcome.fixes],
+        "fixes": [_fixes_of(page, outcome.snippet, outcome.command).index(f)
+                  for f in outcome.fixes],
         "result": None
         if result is None
         else {
@@ -292,14 +345,16 @@ def _report_from_entry(page: Page, entry: dict[str, Any]) -> PageReport:
         snippet = page.snippets[item["snippet"]]
         index = item["command"]
         raw = item["result"]
+        skipped = item["status"] == Status.SKIPPED.value and snippet.options.skip is not None
         outcomes.append(
             Outcome(
                 snippet=snippet,
                 command=None if index is None else snippet.commands[index],
                 status=Status(item["status"]),
                 result=None if raw is None else RunResult(**raw),
-                diff=item["diff"],
-                fixes=tuple(page.fixes[i] for i in item["fixes"]),
+                diff=_skip_message(snippet) if skipped else item["diff"],
+                fixes=tuple(_fixes_of(page, snippet, snippet.commands[index] if index is not None
+                                      else None)[i] for i in item["fixes"]),
             )
         )
     return PageReport(
@@ -309,6 +364,18 @@ def _report_from_entry(page: Page, entry: dict[str, Any]) -> PageReport:
         verified_at=entry["verified_at"],
         from_cache=True,
     )
+
+
+def _fixes_of(page: Page, snippet: Snippet, command: Command | None) -> list[Fix]:
+    """The fixes an outcome may name, counted within its command (or block): an entry is shared
+    by pages whose comments or skipped blocks differ, so their page-wide fix lists may not."""
+    return fixes_in(page.fixes, snippet.span if command is None else command.span)
+
+
+def _skip_message(snippet: Snippet) -> str:
+    """A skipped block's message, from the page as it is now: the skip reason is not part of the
+    key, so the stored one may be another edition's or an older wording."""
+    return f"skipped: {snippet.options.skip}"
 
 
 def _sha(*parts: str) -> str:

@@ -15,24 +15,17 @@ without JavaScript. Conventions:
 * in a sub-edition, an inherited `site_url` is the root edition's and gets the sub-path added,
   so canonical URLs, sitemap and hreflang URLs are right for both.
 
-A translated page keeps its shell blocks byte-for-byte identical to the original's (the
-snippet-runner's result cache is keyed on them, so both editions are verified by one run). The
-words of those blocks that readers see but that never run — `#` comment lines and `skip`
-reasons — can still be shown translated: list them in the page's front matter,
-
-    translate_blocks:
-      "[호스트포트]:[컨테이너포트]": "[host port]:[container port]"
-
-and the hook replaces them in the rendered comments and skip notes only (never in commands or
-verified output).
+A translated page keeps what its shell blocks run and expect identical to the original's
+(commands, expected output, options), so the snippet-runner's result cache, which keys only on
+those, serves the second edition from the first one's run. The words readers see but that
+never run — `#` comment lines and `skip` reasons — are simply written translated in the page's
+own blocks; this hook does nothing to blocks.
 
 Register it as an MkDocs hook (`hooks: [snippet_runner/i18n.py]`).
 """
 
 from __future__ import annotations
 
-import html as htmllib
-import logging
 import posixpath
 import re
 from dataclasses import dataclass
@@ -41,18 +34,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from snippet_runner.errors import SnippetRunnerError
-
-log = logging.getLogger("mkdocs.hooks.i18n")
-
-#: Front-matter key of a translated page: {text as in the original's blocks: translation}.
-TRANSLATE_KEY = "translate_blocks"
-
-#: Rendered elements that show non-running block text: snippet-runner's comment lines and skip
-#: notes, and Pygments' comment spans (blocks drawn without the plugin).
-_SHOWN_NOT_RUN = re.compile(
-    r'(?s)(<div class="sr-comment"><pre>|<p class="sr-mark sr-mark--skipped">'
-    r'|<span class="c1">)(.*?)(</pre>|</p>|</span>)'
-)
 
 
 @dataclass(frozen=True)
@@ -191,49 +172,3 @@ def on_post_template(output: str, template_name: str, config: Any) -> str:
         for ed in eds
     }
     return _replace_alternates(output, hrefs)
-
-
-def block_translations(page: Any) -> dict[str, str]:
-    """The page's `translate_blocks` mapping, validated (a clear error names the page)."""
-    raw = (getattr(page, "meta", None) or {}).get(TRANSLATE_KEY) or {}
-    src = getattr(getattr(page, "file", None), "src_uri", "?")
-    if not isinstance(raw, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
-    ):
-        raise SnippetRunnerError(
-            f"{src}: front matter '{TRANSLATE_KEY}' must map text of the original page's blocks "
-            "to its translation (strings to strings)."
-        )
-    return dict(raw)
-
-
-def translate_shown_text(content: str, translations: dict[str, str]) -> tuple[str, set[str]]:
-    """Replace `translations` inside comment and skip-note elements; also return the keys used."""
-    used: set[str] = set()
-    # Longest first: a key that contains another must win.
-    pairs = sorted(translations.items(), key=lambda kv: -len(kv[0]))
-
-    def element(m: re.Match[str]) -> str:
-        inner = m.group(2)
-        for original, translated in pairs:
-            escaped = htmllib.escape(original, quote=True)
-            if escaped in inner:
-                inner = inner.replace(escaped, htmllib.escape(translated, quote=True))
-                used.add(original)
-        return m.group(1) + inner + m.group(3)
-
-    return _SHOWN_NOT_RUN.sub(element, content), used
-
-
-def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
-    """MkDocs hook: show a translated page's block comments and skip reasons translated."""
-    translations = block_translations(page)
-    if not translations:
-        return html
-    out, used = translate_shown_text(html, translations)
-    for unused in sorted(set(translations) - used):
-        # Info, not a warning: a stale entry must not fail a --strict build of the whole site;
-        # tests/test_i18n.py checks every entry against the original page.
-        log.info("%s: %s entry not found in any comment or skip note: %r",
-                 page.file.src_uri, TRANSLATE_KEY, unused)
-    return out

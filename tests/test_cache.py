@@ -74,6 +74,114 @@ def test_entries_unused_for_long_are_pruned_and_used_ones_refreshed(tmp_path: Pa
     assert entry.stat().st_mtime > old
 
 
+_KEYED = """\
+```console
+# COMMENT
+$ echo one
+one
+```
+
+```console skip="REASON"
+$ echo never
+never
+```
+
+```console exit="1"
+$ echo two; false
+two
+```
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reruns"),
+    [
+        ("COMMENT", "a comment in another language", False),
+        ("REASON", "another reason", False),
+        ("$ echo one", "$ echo  one", True),  # same output, but a different command
+        ("one\n```", "o* (glob)\n```", True),  # same verdict, but a different expectation
+        ('exit="1"', 'exit="2"', True),
+        ("$ echo never", "$ echo never  # a translated note", False),  # never runs
+    ],
+    ids=["comment", "skip-reason", "command", "expected-line", "exit-option",
+         "skipped-command"],
+)
+def test_only_what_runs_or_is_judged_is_part_of_the_key(tmp_path: Path, old: str, new: str,
+                                                        reruns: bool) -> None:
+    config = _config(tmp_path)
+    page = tmp_path / "p.md"
+    page.write_text(_KEYED, encoding="utf-8")
+    [first] = verify_pages([load_page(page)], config)
+    assert first.ok and not first.from_cache
+    assert _KEYED.count(old) == 1
+    page.write_text(_KEYED.replace(old, new), encoding="utf-8")
+    [second] = verify_pages([load_page(page)], config)
+    assert second.from_cache is not reruns
+
+
+def test_a_cached_skip_shows_the_pages_own_reason(tmp_path: Path) -> None:
+    """The stored outcome of a skipped block came from a page with another reason; the report
+    must carry the reason the page gives now."""
+    config = _config(tmp_path)
+    page = tmp_path / "p.md"
+    page.write_text(_KEYED, encoding="utf-8")
+    verify_pages([load_page(page)], config)
+    page.write_text(_KEYED.replace("REASON", "the new reason"), encoding="utf-8")
+    [report] = verify_pages([load_page(page)], config)
+    assert report.from_cache
+    [skipped] = [o for o in report.outcomes if o.snippet.options.skip is not None]
+    assert skipped.diff == "skipped: the new reason"
+
+
+def test_a_skipped_block_that_starts_running_is_a_miss(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    page = tmp_path / "p.md"
+    page.write_text(_KEYED, encoding="utf-8")
+    verify_pages([load_page(page)], config)
+    page.write_text(_KEYED.replace(' skip="REASON"', ""), encoding="utf-8")
+    [report] = verify_pages([load_page(page)], config)
+    assert report.ok and not report.from_cache
+
+
+_FIXED = """\
+```console
+# COMMENT
+$ echo x; true docker run TYPO test:latest
+x
+```
+"""
+
+
+def test_a_cached_fix_is_the_commands_own_even_when_comments_add_fixes(tmp_path: Path) -> None:
+    """Comments are not keyed but may hold typos too (fixes are found there): a stored fix must
+    come back as the command's, not as whatever fix now has its page-wide position."""
+    config = _config(tmp_path)
+    page = tmp_path / "p.md"
+    page.write_text(_FIXED.replace("TYPO", "--it"), encoding="utf-8")
+    verify_pages([load_page(page)], config)
+    page.write_text(_FIXED.replace("TYPO", "--it").replace("COMMENT", "docker run --it x"),
+                    encoding="utf-8")
+    loaded = load_page(page)
+    assert len(loaded.fixes) == 2  # the comment's fix comes first
+    [report] = verify_pages([loaded], config)
+    assert report.from_cache
+    [outcome] = report.outcomes
+    assert [f.location.line for f in outcome.fixes] == [3]
+
+
+def test_a_page_with_the_typo_already_repaired_does_not_reuse_the_fixed_run(
+        tmp_path: Path) -> None:
+    """Same command as run, but the stored outcome says a fix was applied: not the same."""
+    config = _config(tmp_path)
+    page = tmp_path / "p.md"
+    page.write_text(_FIXED.replace("TYPO", "--it"), encoding="utf-8")
+    verify_pages([load_page(page)], config)
+    page.write_text(_FIXED.replace("TYPO", "-it"), encoding="utf-8")
+    [report] = verify_pages([load_page(page)], config)
+    assert report.ok and not report.from_cache
+    assert report.outcomes[0].fixes == ()
+
+
 def test_prune_keeps_fresh_entries(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path)
     (tmp_path / "ab").mkdir()

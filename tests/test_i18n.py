@@ -1,21 +1,22 @@
 """Two editions from one configuration each: language, page-exact alternates, 404, sitemap and
-search per language, and an English post whose shell blocks are the Korean ones, byte for byte
-(so the snippet-runner verifies them once)."""
+search per language, and an English post whose shell blocks are the Korean ones once comments and
+skip reasons are set aside (so the snippet-runner verifies them once)."""
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 from i18n_site import POST, ROOT, Site, built_site
 from markdown_it import MarkdownIt
 
 from snippet_runner import i18n
 from snippet_runner.api import load_page
+from snippet_runner.cache import block_content
 from snippet_runner.errors import SnippetRunnerError
 
 DOCS = ROOT / "docs"
@@ -92,9 +93,14 @@ def test_each_edition_has_its_own_sitemap(site: Site, lang: str, prefix: str) ->
 
 
 def fenced_blocks(md: str) -> list[str]:
-    """Every fenced block, info string and body, as the snippet-runner's cache sees them."""
+    """Every fenced block, info string and body."""
     return [t.markup + t.info + "\n" + t.content
             for t in MarkdownIt("commonmark").parse(md) if t.type == "fence"]
+
+
+_SKIP_REASON = re.compile(r'(\bskip=)"(?:[^"\\]|\\.)*"')
+_COMMENT_LINE = re.compile(r"(?m)^[ \t]*#.*\n?")
+_TRAILING_COMMENT = re.compile(r"(?m)[ \t]+#[ \t].*$")
 
 
 def both_editions() -> list[str]:
@@ -103,23 +109,100 @@ def both_editions() -> list[str]:
     return sorted(ko & en)
 
 
+def set_aside_what_never_runs(fence: str) -> str:
+    """A fence's text without skip reasons, ``#`` lines and trailing `` # …`` comments."""
+    text = _SKIP_REASON.sub(r'\1"…"', fence)
+    return _TRAILING_COMMENT.sub("", _COMMENT_LINE.sub("", text))
+
+
+def runnable_parts(path: Path) -> list[str]:
+    """What an edition must share with the other, per block the runner extracts (nested ones
+    included): exactly what the result cache keys on (`cache.block_content` — commands as run,
+    expected output, options that change the run), plus what it leaves out but readers should
+    find alike: the language word, ``hide``, and a skipped block's commands with their trailing
+    ``# …`` comments set aside."""
+    loaded = load_page(path)
+    parts = []
+    for s in loaded.snippets:
+        parts.append(block_content(loaded, s))
+        commands = [_TRAILING_COMMENT.sub("", c.text) for c in s.commands]
+        expected = [list(c.expected) for c in s.commands]
+        parts.append(json.dumps([s.lang, s.options.hide, commands, expected]))
+    return parts
+
+
+def same_once_comments_and_skip_reasons_are_set_aside(ko: Path, en: Path) -> bool:
+    """The rule for a translated page: its blocks are the original's once what never runs (``#``
+    comment lines, trailing comments of skipped commands, skip reasons) is set aside."""
+    ko_text, en_text = ko.read_text(encoding="utf-8"), en.read_text(encoding="utf-8")
+    fences = ([set_aside_what_never_runs(f) for f in fenced_blocks(ko_text)]
+              == [set_aside_what_never_runs(f) for f in fenced_blocks(en_text)])
+    return fences and runnable_parts(ko) == runnable_parts(en)
+
+
 @pytest.mark.parametrize("name", both_editions())
-def test_translations_keep_every_block_byte_for_byte(name: str) -> None:
-    ko = (DOCS / "ko" / name).read_text(encoding="utf-8")
-    en = (DOCS / "en" / name).read_text(encoding="utf-8")
-    assert fenced_blocks(en) == fenced_blocks(ko)
-    # The result cache is keyed on the blocks the runner extracts (nested ones included):
-    # identical blocks are verified once for both editions.
-    ko_page, en_page = load_page(DOCS / "ko" / name), load_page(DOCS / "en" / name)
-    ko_blocks = [ko_page.text[s.span.start : s.span.end] for s in ko_page.snippets]
-    en_blocks = [en_page.text[s.span.start : s.span.end] for s in en_page.snippets]
-    assert en_blocks == ko_blocks
+def test_translations_keep_every_block_once_comments_and_skip_reasons_are_set_aside(
+        name: str) -> None:
+    assert same_once_comments_and_skip_reasons_are_set_aside(DOCS / "ko" / name,
+                                                            DOCS / "en" / name)
+
+
+_ORIGINAL = """\
+Text.
+
+```console
+# 주석
+$ echo one   # 실행되는 명령의 주석
+one
+$ echo two; echo '# 출력'
+two
+# 출력
+```
+
+```console skip="이유"
+$ echo never   # 설명
+never
+```
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "same"),
+    [
+        ("Text.", "Other prose.", True),
+        ("# 주석", "# a comment", True),
+        ('skip="이유"', 'skip="a reason"', True),
+        ("# 설명", "# a note", True),  # a trailing comment of a command that never runs
+        ("$ echo one", "$ echo uno", False),
+        ("# 실행되는 명령의 주석", "# a comment of a command that runs", False),
+        ("two\n#", "deux\n#", False),
+        ("# 출력\n```", "# output\n```", False),  # a `#` line ending a block is output
+        ("$ echo never", "$ echo jamais", False),
+        ('skip="이유"', "", False),
+        ("```console\n#", '```console timeout="5"\n#', False),
+        ("```console\n#", '```console hide="true"\n#', False),
+    ],
+)
+def test_the_block_rule_still_fails_on_what_runs_or_is_judged(tmp_path: Path, old: str, new: str,
+                                                              same: bool) -> None:
+    ko, en = tmp_path / "ko.md", tmp_path / "en.md"
+    ko.write_text(_ORIGINAL, encoding="utf-8")
+    assert _ORIGINAL.count(old) == 1
+    en.write_text(_ORIGINAL.replace(old, new), encoding="utf-8")
+    assert same_once_comments_and_skip_reasons_are_set_aside(ko, en) is same
+
+
+def test_no_page_uses_the_retired_translate_blocks_map() -> None:
+    """Comments and skip reasons are translated in the blocks themselves now; a leftover
+    `translate_blocks` map would be silently ignored."""
+    for md in DOCS.rglob("*.md"):
+        assert "translate_blocks" not in md.read_text(encoding="utf-8"), md
 
 
 def test_english_post_is_translated_and_uses_english_diagrams(site: Site) -> None:
     en = (DOCS / "en" / "posts/2021-09-13-post-docker-network.md").read_text(encoding="utf-8")
     assert [b for b in fenced_blocks(en) if b.split()[0].strip("`~") in SHELL]
-    body = en.split("\n---\n", 1)[1]  # front matter holds the block translations
+    body = en.split("\n---\n", 1)[1]  # after the front matter
     fences = [t.map for t in MarkdownIt("commonmark").parse(body) if t.type == "fence" and t.map]
     prose = "\n".join(
         line for i, line in enumerate(body.splitlines())
@@ -130,17 +213,6 @@ def test_english_post_is_translated_and_uses_english_diagrams(site: Site) -> Non
     assert "bridge.en.svg" in html and "host.en.svg" in html and ".ko.svg" not in html
     for svg in ["bridge.en.svg", "host.en.svg", "bridge.ko.svg", "host.ko.svg"]:
         assert list(site.root.glob(f"**/assets/diagrams/{svg}")), svg
-
-
-@pytest.mark.parametrize("name", both_editions())
-def test_block_translations_match_the_original_blocks(name: str) -> None:
-    for lang in ["ko", "en"]:
-        text = (DOCS / lang / name).read_text(encoding="utf-8")
-        meta = yaml.safe_load(text.split("---\n")[1]) if text.startswith("---\n") else {}
-        translations = (meta or {}).get(i18n.TRANSLATE_KEY) or {}
-        blocks = "\n".join(fenced_blocks(text))  # the same in both editions
-        stale = [k for k in translations if k not in blocks]
-        assert not stale, f"{lang}/{name}: {i18n.TRANSLATE_KEY} entries not in its blocks: {stale}"
 
 
 def test_english_readers_see_comments_and_skip_reasons_in_english(site: Site) -> None:
@@ -155,24 +227,6 @@ def test_english_readers_see_comments_and_skip_reasons_in_english(site: Site) ->
     # Korean may remain only as a quoted placeholder of the command, e.g. [생성된 컨테이너].
     leftover = [t for t in texts if re.search("[가-힣]", re.sub(r"\[[^\]]*\]", "", t))]
     assert not leftover, leftover
-
-
-def test_block_translation_touches_only_comments_and_skip_notes() -> None:
-    content = ('<div class="sr-comment"><pre># 포트 [호스트]</pre></div>'
-               '<div class="sr-output"><pre>호스트</pre></div>'
-               '<p class="sr-mark sr-mark--skipped">not run: 호스트 &lt;이름&gt;</p>')
-    out, used = i18n.translate_shown_text(content, {"호스트": "host", "<이름>": "<name>"})
-    assert out == ('<div class="sr-comment"><pre># 포트 [host]</pre></div>'
-                   '<div class="sr-output"><pre>호스트</pre></div>'
-                   '<p class="sr-mark sr-mark--skipped">not run: host &lt;name&gt;</p>')
-    assert used == {"호스트", "<이름>"}
-
-
-def test_bad_block_translations_are_refused_with_the_page_named() -> None:
-    bad = SimpleNamespace(meta={i18n.TRANSLATE_KEY: ["not", "a", "map"]},
-                          file=SimpleNamespace(src_uri="posts/p.md"))
-    with pytest.raises(SnippetRunnerError, match=r"posts/p\.md: front matter 'translate_blocks'"):
-        i18n.block_translations(bad)
 
 
 def test_every_korean_page_has_an_english_edition() -> None:
