@@ -32,9 +32,18 @@ ROOT = Path(__file__).resolve().parent.parent
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 TARGET = 1.15
 WARM_LINE = "no snippet ran"
-SKIPPED = shutil.ignore_patterns(
-    ".git", ".venv", ".cache", "site", "*_cache", ".hypothesis", "__pycache__", "*.egg-info"
+_SKIPPED_ANYWHERE = shutil.ignore_patterns(
+    ".git", ".venv", ".cache", "*_cache", ".hypothesis", "__pycache__", "*.egg-info"
 )
+
+
+def SKIPPED(folder: str, names: list[str]) -> set[str]:  # a copytree `ignore` callable
+    """What a copy of the tree leaves out; ``site`` only at the top, where the build goes
+    (``snippet_runner/site`` is source)."""
+    skipped = set(_SKIPPED_ANYWHERE(folder, names))
+    if Path(folder).resolve() == ROOT and "site" in names:
+        skipped.add("site")
+    return skipped
 
 
 def copy_site(dest: Path) -> None:

@@ -23,8 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from snippet_runner.api import RunConfig
-from snippet_runner.sandbox import NamespaceSandbox, SandboxBackend, close_all, ensure_fixtures
+from snippet_runner.config import RunConfig
+from snippet_runner.sandbox.cleanup import close_all
+from snippet_runner.sandbox.images import ensure_fixtures
+from snippet_runner.sandbox.namespace import NamespaceSandbox, SandboxBackend
 
 COMMANDS = [
     ("true", "true"),
@@ -105,7 +107,8 @@ def main() -> int:
     backend = SandboxBackend(config)
     with tempfile.TemporaryDirectory(prefix=f"snippet-runner-bench-{os.getpid()}-") as tmp:
         t = time.perf_counter()
-        ensure_fixtures(RunConfig(cache_dir=Path(tmp)))
+        empty = RunConfig(cache_dir=Path(tmp))
+        ensure_fixtures(empty, lambda: NamespaceSandbox.start(empty, None))
         print(f"fixture build into an empty cache (once): {_ms(time.perf_counter() - t)}")
     backend.start().close()  # warm-up (builds into the real cache if it lacks the fixtures)
 

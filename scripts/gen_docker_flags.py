@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate ``snippet_runner/docker_flags_data.py`` from the real docker CLI's ``--help``.
+"""Regenerate ``snippet_runner/core/docker_flags_data.py`` from the real docker CLI's ``--help``.
 
 The typo fixer judges ``--it`` against the flags the docker client actually has for that
 subcommand, so the table is read from the client rather than typed by hand. Run it when the
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "snippet_runner" / "docker_flags_data.py"
+OUT = Path(__file__).resolve().parent.parent / "snippet_runner" / "core" / "docker_flags_data.py"
 
 # Management groups whose subcommands tutorials use; their "Commands:" lists are walked.
 GROUPS = ("container", "image", "network", "volume", "system", "builder", "context")

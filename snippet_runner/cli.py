@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
+import json
 import os
 import signal
 import sys
@@ -22,13 +22,12 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .api import Page, PageReport, RunConfig, load_page, verify_pages
-from .errors import ConfigError, SnippetRunnerError
-from .fixes import fixes_in, non_overlapping
-from .model import Fix, FixSafety, Status
-from .options import format_options
-from .report import (
-    Progress,
+from .api import load_page, verify_pages
+from .config import SETTINGS, RunConfig
+from .core.fixes import applied_fixes, safe_fixes
+from .core.options import format_options
+from .core.report import (
+    ProgressLine,
     fix_line,
     page_dict,
     print_terminal,
@@ -36,8 +35,11 @@ from .report import (
     to_json,
     to_junit,
 )
-from .rewrite import Edit, ensure_writable, rewrite_file
-from .update import update_edits
+from .core.rewrite import Edit, ensure_writable, rewrite_file
+from .core.update import update_edits
+from .errors import ConfigError, SnippetRunnerError
+from .model import Fix, FixSafety, Page, PageReport, Status
+from .site.importer import import_jekyll, load_image_map
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -221,26 +223,22 @@ def _paths_parser() -> argparse.ArgumentParser:
 
 
 def _running_parser() -> argparse.ArgumentParser:
+    """The flags of the commands that run pages: one per `config.SETTINGS` entry, plus the
+    report options. Every flag defaults to None ("not given"), so the setting's own default —
+    shown in ``--help`` — applies unless it is given."""
     running = argparse.ArgumentParser(add_help=False)
-    running.add_argument("--backend", default="sandbox",
-                         help="where commands run: 'sandbox' (private dockerd in its own "
-                              "namespaces, needs root; the default), 'local' (a bash on this "
-                              "host: no docker, no isolation) or 'external' (the daemon "
-                              "DOCKER_HOST names; pages act on it directly)")
-    running.add_argument("--jobs", "-j", type=int, default=RunConfig().jobs, metavar="N",
-                         help="pages verified at once, each in its own sandbox "
-                              "(default: number of CPUs)")
-    running.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                         help="limit per command unless a block sets timeout=\"...\" "
-                              "(default: 60)")
-    running.add_argument("--page-timeout", type=float, default=600.0, metavar="SECONDS",
-                         help="limit for a whole page (default: 600)")
-    running.add_argument("--no-fixes", action="store_true",
-                         help="run commands exactly as written, without safe typo fixes")
-    running.add_argument("--cache-dir", type=Path, default=RunConfig().cache_dir, metavar="DIR",
-                         help="where fixture images, sandbox data and the result cache live "
-                              "(default: .cache/snippet-runner; the MkDocs plugin's default "
-                              "too, so `check --cache` and `mkdocs build` share results)")
+    for setting in SETTINGS:
+        names = [setting.flag, *([setting.short] if setting.short else [])]
+        default = setting.default
+        shown = "" if setting.negated or setting.name == "jobs" or default is None else (
+            f" (default: {default:g})" if isinstance(default, float) else f" (default: {default})")
+        if setting.negated:
+            running.add_argument(*names, dest=setting.name, action="store_false", default=None,
+                                 help=setting.help)
+        else:
+            running.add_argument(*names, dest=setting.name, default=None,
+                                 metavar=setting.metavar, choices=setting.choices or None,
+                                 help=setting.help + shown)
     running.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
     running.add_argument("--json", action="store_true",
                          help="print a JSON report on stdout instead of the text report")
@@ -306,21 +304,16 @@ def _load(paths: Sequence[Path]) -> list[Page]:
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
-    if args.jobs < 1:
-        raise ConfigError(f"--jobs must be at least 1, not {args.jobs}.")
-    for flag, seconds in (("--timeout", args.timeout), ("--page-timeout", args.page_timeout)):
-        if not (math.isfinite(seconds) and seconds > 0):
-            raise ConfigError(f"{flag} must be a positive number of seconds, not {seconds}.")
-    return RunConfig(backend=args.backend, jobs=args.jobs, command_timeout=args.timeout,
-                     page_timeout=args.page_timeout, apply_safe_fixes=not args.no_fixes,
-                     cache_dir=args.cache_dir, use_cache=getattr(args, "cache", False))
+    """The run configuration: the flags given, validated like the plugin's options."""
+    given = {s.name: getattr(args, s.name) for s in SETTINGS}
+    return RunConfig.from_settings(given, origin="cli", use_cache=getattr(args, "cache", False))
 
 
 def _verify(pages: list[Page], args: argparse.Namespace) -> list[PageReport]:
     config = _config(args)
     if args.junit:
         _check_report_path(args.junit)
-    progress = Progress(len(pages))
+    progress = ProgressLine(len(pages))
     try:
         return verify_pages(pages, config, progress)
     finally:
@@ -370,7 +363,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _safe_fixes(page: Page) -> list[Fix]:
     """The safe fixes ``fix --write`` applies to the page (overlaps dropped)."""
-    return non_overlapping([f for f in page.fixes if f.safety is FixSafety.SAFE])
+    return safe_fixes(page.fixes)
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
@@ -404,9 +397,8 @@ def _refuse_pending_fixes(pages: list[Page]) -> None:
     page would contradict itself (``check --no-fixes`` fails on it).
     """
     for page in pages:
-        safe = _safe_fixes(page)
         for command in (c for s in page.snippets for c in s.commands):
-            pending = fixes_in(safe, command.span)
+            pending = applied_fixes(page.fixes, command)
             if pending:
                 rules = ", ".join(sorted({f.rule for f in pending}))
                 raise ConfigError(
@@ -423,7 +415,7 @@ def cmd_update(args: argparse.Namespace) -> int:
     for page in pages:  # refuse before a long run whose results could not be written
         if any(s.commands for s in page.snippets):
             ensure_writable(page.path)
-    if not args.no_fixes:
+    if args.apply_safe_fixes is not False:  # --no-fixes records commands as written
         _refuse_pending_fixes(pages)
     reports = _verify(pages, args)
     for report in reports:
@@ -441,8 +433,6 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``list``: snippets, options and pending fixes, without running anything."""
-    import json
-
     pages = _load(args.paths)
     if args.json:
         sys.stdout.write(json.dumps([page_dict(p) for p in pages], ensure_ascii=False,
@@ -466,8 +456,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``import-jekyll``: convert one Jekyll post."""
-    from .importer import import_jekyll, load_image_map
-
     images = load_image_map(args.images) if args.images else None
     for warning in import_jekyll(args.src, args.dest, images=images):
         sys.stderr.write(f"warning: {warning}\n")

@@ -1,6 +1,11 @@
-"""Typed data passed between the pipeline steps.
+"""Typed data passed between the pipeline steps, and the seam to where commands run.
 
-extract → `Snippet` (with `Command`s) → fixes → `Fix` → run → `RunResult` → compare → `Outcome`.
+extract → `Snippet` (with `Command`s) → fixes → `Fix` → run → `RunResult` → compare → `Outcome`;
+a `Page` holds a file's snippets and fixes, a `PageReport` its outcomes.
+
+The protocols at the end (`Session`, `Sandbox`, `Backend`) are what ``core.run`` talks to and
+what every engine in ``snippet_runner.sandbox`` implements. They live here, in a leaf, because
+the core must not import the sandbox layer: the core names the seam, the sandbox fills it.
 
 Positions: `line` numbers are 1-based lines of the source file; `Span`s are character offsets
 into the file's text as read with ``open(path, encoding="utf-8", newline="")`` — i.e. CRLF and a
@@ -11,8 +16,10 @@ other byte.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 
 @dataclass(frozen=True, order=True)
@@ -186,3 +193,112 @@ class Outcome:
     """Unified diff expected → actual, or a message, when not passed."""
     fixes: tuple[Fix, ...] = field(default=())
     """Safe fixes applied to the command before it ran."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A Markdown file ready to verify."""
+
+    path: Path
+    """The file, as messages name it."""
+    text: str
+    """Its text, read with ``newline=""`` (CRLF/BOM kept)."""
+    snippets: tuple[Snippet, ...]
+    """Every block snippet_runner knows about, in order."""
+    fixes: tuple[Fix, ...]
+    """Every typo fix found (safe and suggested)."""
+
+    @property
+    def runnable(self) -> bool:
+        """Whether a block of the page is not skipped (else no sandbox is needed)."""
+        return any(s.options.skip is None for s in self.snippets)
+
+
+@dataclass(frozen=True)
+class PageReport:
+    """What verifying one page found."""
+
+    page: Page
+    """The page."""
+    outcomes: tuple[Outcome, ...]
+    """One per command (or per skipped/file/script block), in page order."""
+    engine_version: str
+    """Engine that proved it (shown on the page)."""
+    verified_at: str
+    """ISO date of the run that produced the outcomes (the cached run's date when cached)."""
+    from_cache: bool = False
+    """True when no sandbox ran for this page."""
+
+    @property
+    def ok(self) -> bool:
+        """Every outcome passed or was skipped."""
+        return all(o.status in (Status.PASSED, Status.SKIPPED) for o in self.outcomes)
+
+
+PageDone = Callable[[PageReport], None]
+"""Told (from a worker thread) about each page's report as soon as the page is done."""
+
+
+# -- the seam: where commands run -------------------------------------------------------------
+
+
+class Session(Protocol):
+    """One persistent shell: ``cd``, variables and background jobs survive between commands."""
+
+    def run(self, command: str, *, timeout: float, stdin: str | None = None) -> RunResult:
+        """Run one command line and return its normalised output and exit status.
+
+        Without ``stdin`` the command's standard input is ``/dev/null`` (so ``docker run -it``
+        reports "the input device is not a TTY", as in a CI log); with ``stdin`` the command
+        gets a terminal and the text is typed once it waits for input. On timeout the command's
+        process group (and the containers it started) are killed and ``timed_out`` is set;
+        the session stays usable. Raises `errors.SandboxError` (never OSError) when the
+        sandbox itself fails, `errors.MissingImageError` when the command needed an image the
+        sandbox does not have.
+        """
+        ...
+
+    def close(self) -> None:
+        """End the shell and everything it started."""
+        ...
+
+
+class Sandbox(Protocol):
+    """A disposable environment in which a page's sessions run."""
+
+    @property
+    def engine_version(self) -> str:
+        """E.g. ``docker 20.10.24`` or ``local bash 5.2``; part of cache keys and the page mark."""
+        ...
+
+    @property
+    def fixture_digests(self) -> dict[str, str]:
+        """Image name → content digest of every fixture image loaded."""
+        ...
+
+    def open_session(self) -> Session:
+        """A fresh shell with a clean environment (`config.SESSION_ENV`)."""
+        ...
+
+    def put_file(self, path: str, content: bytes) -> None:
+        """Create ``path`` (absolute, inside the sandbox's private view) with ``content``."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the last page: close its sessions, remove the containers, networks, volumes
+        and files it created; keep fixture images."""
+        ...
+
+    def close(self) -> None:
+        """Tear everything down; idempotent; safe from signal handlers and ``finally``."""
+        ...
+
+
+class Backend(Protocol):
+    """A way to get sandboxes (see `snippet_runner.sandbox.BACKENDS`)."""
+
+    name: str
+
+    def start(self) -> Sandbox:
+        """Start one sandbox, ready to run (fixtures loaded)."""
+        ...

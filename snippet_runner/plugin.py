@@ -19,8 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -29,11 +29,11 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page as MkDocsPage
 
 from . import api
-from .api import Page, PageReport, RunConfig
+from .config import SETTINGS, RunConfig
+from .core.report import failure_heading, summary
 from .errors import SnippetRunnerError
-from .model import FixSafety, Location, Status
-from .render import Labels, PlaceholderMap, labels_for, rewrite_markdown
-from .report import failure_heading, summary
+from .model import FixSafety, Location, Page, PageReport, Status
+from .site.render import Labels, PlaceholderMap, labels_for, rewrite_markdown
 
 log = logging.getLogger("mkdocs.plugins.snippet_runner")
 
@@ -44,25 +44,20 @@ _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
 
 
-class SnippetRunnerConfig(base.Config):  # type: ignore[no-untyped-call]
-    """The plugin's options in ``mkdocs.yml``."""
+_YAML_TYPES: dict[str, type | tuple[type, ...]] = {
+    "backend": str, "jobs": int, "command_timeout": (int, float), "page_timeout": (int, float),
+    "cache_dir": str, "fixtures_dir": str, "apply_safe_fixes": bool,
+}
+"""What YAML type each setting is written as in mkdocs.yml (checked again by
+`RunConfig.from_settings`, which gives the message)."""
 
-    enabled = c.Type(bool, default=True)
-    """Verify snippets during the build. The environment variable ``SNIPPET_RUNNER``
-    (``true``/``false``) overrides it."""
-    jobs = c.Optional(c.Type(int))
-    """How many pages run at once, each in its own sandbox; default: the number of CPUs."""
-    backend = c.Choice(("sandbox", "local", "external"), default="sandbox")
-    """``sandbox``: a private namespaced dockerd (needs root); ``local``: host bash, no docker;
-    ``external``: the daemon ``DOCKER_HOST`` names, acted on directly (see the README)."""
-    command_timeout = c.Type((int, float), default=60)
-    """Default per-command limit in seconds; a block's ``timeout="…"`` overrides it."""
-    page_timeout = c.Type((int, float), default=600)
-    """Limit in seconds for one whole page."""
-    cache_dir = c.Type(str, default=".cache/snippet-runner")
-    """Where fixture images, sandbox data and the result cache live (relative to mkdocs.yml)."""
-    fixtures_dir = c.Optional(c.Type(str))
-    """Directory of ``<image-name>/Dockerfile`` fixture images (relative to mkdocs.yml)."""
+CONFIG_SCHEME: tuple[tuple[str, Any], ...] = (
+    ("enabled", c.Type(bool, default=True)),
+    *((s.name, c.Optional(c.Type(_YAML_TYPES[s.name]))) for s in SETTINGS),
+)
+"""The plugin's options in ``mkdocs.yml``: ``enabled`` (verify during the build; the environment
+variable ``SNIPPET_RUNNER=true|false`` overrides it) and every `config.SETTINGS` entry, unset
+meaning its default."""
 
 
 @dataclass
@@ -77,9 +72,10 @@ class _PageState:
     """Its blocks' rendered forms, once its Markdown went through `on_page_markdown`."""
 
 
-class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-untyped-call]
+class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
     """Verify every shell block before the pages render; show what was proven."""
 
+    config_scheme = CONFIG_SCHEME
     supports_multiple_instances = False
 
     def __init__(self) -> None:
@@ -92,18 +88,14 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Resolve options against mkdocs.yml's directory and the ``SNIPPET_RUNNER`` switch."""
-        self._enabled = _switch(os.environ.get(ENV_SWITCH), default=self.config.enabled)
+        self._enabled = _switch(os.environ.get(ENV_SWITCH), default=self.config["enabled"])
         root = Path(config.config_file_path or ".").resolve().parent
-        fixtures = self.config.fixtures_dir
-        self._run_config = RunConfig(
-            backend=self.config.backend,
-            jobs=self.config.jobs or os.cpu_count() or 1,
-            command_timeout=float(self.config.command_timeout),
-            page_timeout=float(self.config.page_timeout),
-            cache_dir=root / self.config.cache_dir,
-            fixtures_dir=None if fixtures is None else root / fixtures,
-            use_cache=True,
-        )
+        try:
+            self._run_config = RunConfig.from_settings(
+                {s.name: self.config[s.name] for s in SETTINGS}, base_dir=root,
+                origin="mkdocs", use_cache=True)
+        except SnippetRunnerError as err:
+            raise PluginError(f"snippet-runner: {err}") from None
         theme = config.theme
         self._labels = labels_for(theme.get("language") if theme is not None else None)
         return config
@@ -139,7 +131,7 @@ class SnippetRunnerPlugin(BasePlugin[SnippetRunnerConfig]):  # type: ignore[no-u
                                    progress=_log_page)
         for state, report in zip(states, reports, strict=True):
             state.report = report
-        ran = tuple(r.page.path for r in reports if not r.from_cache and api.needs_run(r.page))
+        ran = tuple(r.page.path for r in reports if not r.from_cache and r.page.runnable)
         cached = tuple(r.page.path for r in reports if r.from_cache)
         _log_summary(ran, cached, tuple(reports))
         failures = _report_failures(tuple(reports))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from leakcheck import host_state, leaks
 
-from snippet_runner.api import RunConfig
-from snippet_runner.sandbox import SandboxBackend
+from snippet_runner.config import RunConfig
+from snippet_runner.sandbox.namespace import SandboxBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = ROOT / ".cache" / "snippet-runner"
@@ -23,9 +23,9 @@ def no_leaks_after_the_suite() -> Iterator[None]:
     """Fails the run if the suite leaves sandbox processes, mounts, cgroups or temp dirs."""
     before = host_state(CACHE_DIR, {os.getpid()})
     yield
-    from snippet_runner import sandbox
+    from snippet_runner.sandbox.cleanup import close_all
 
-    sandbox.close_all()  # what atexit would do; anything still found below is a real leak
+    close_all()  # what atexit would do; anything still found below is a real leak
     left = leaks(before, host_state(CACHE_DIR, {os.getpid()}))
     assert not left, f"the test suite leaked: {left}"
 

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from snippet_runner.sandbox import cgroup_hierarchies
+from snippet_runner.sandbox.procfs import cgroup_hierarchies
 
 
 @dataclass(frozen=True)

@@ -565,7 +565,7 @@ def test_cache_keys_chain_blocks_and_ignore_prose(tmp_path: Path) -> None:
     """A block's key covers it and every block above it, not the prose or later blocks; the
     engine/fixture fingerprint is part of every key."""
     from snippet_runner.api import load_page
-    from snippet_runner.cache import Fingerprint, block_keys
+    from snippet_runner.core.cache import Fingerprint, block_keys
 
     def keys(text: str, fp: Fingerprint) -> list[str]:
         path = tmp_path / "page.md"

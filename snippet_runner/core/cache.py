@@ -1,0 +1,331 @@
+"""Content-hash result cache: a rebuild with no snippet change starts no sandbox.
+
+What a page's verdict depends on, and so what the key hashes:
+
+* every block of the page, in order — each block's key chains the key of the block before it
+  (``k_i = H(k_{i-1}, block_i)``), because a page is one shell session: a block's result depends
+  on the blocks above it. The page is stored under its last block's key. Of a block, only what
+  runs and what it is judged against counts (`block_content`): commands as run, with their safe
+  fixes, expected output, script and file bodies, and the options that change the run. Prose
+  between blocks, ``#`` comment lines of a transcript, skipped blocks' reasons and commands,
+  ``hide`` and the file name are not part of the key: editing them re-runs nothing, and a
+  translated page whose comments and skip reasons are translated is served from the original's
+  run;
+* the runner version and the settings that change results (backend, timeouts, safe fixes);
+* the engine version and the fixture images — *without starting a daemon*, since the point is to
+  start none. The API asks the sandbox layer for both (`snippet_runner.sandbox.engine_identity`:
+  ``dockerd --version``, or ``bash --version`` for the ``local`` backend;
+  `snippet_runner.sandbox.images_identity`: the hash of every byte that goes into the fixture
+  images, which the sandbox also keys its image cache on) and hands them in as a `Fingerprint`;
+  this module never looks at an engine itself. Same inputs ⇒ same images, so the hash stands in
+  for the image digests the sandbox reports after loading them.
+
+Entries hold the verdicts *and* the output each command printed, positions left out (snippet
+and command indexes instead of lines, fixes counted within their command), so a cached page
+renders exactly like the run that produced it even after prose above a block moved it. Only
+pages that passed are stored: a failure is always re-run, so a flaky timeout cannot stick.
+
+`verify_cached` is what `api.verify_pages` calls when ``RunConfig.use_cache`` is set, so the CLI
+(``check --cache``) and the plugin share one cache under ``<cache_dir>/results``.
+
+Pruning, so the directory does not grow with every edit: each page remembers (in
+``results/pages/``, by its absolute path) the key it was last verified under; when a page is
+verified under a new key, the entry of its old key is deleted — unless another page used that
+entry in the same run (identical blocks share an entry). Entries no run has used for
+`MAX_AGE_DAYS` (deleted or renamed pages, other branches) are deleted at the end of every run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..config import RunConfig
+from ..model import Command, Fix, Outcome, Page, PageDone, PageReport, RunResult, Snippet, Status
+from .fixes import applied_fixes, fixed_command_text, fixes_in
+from .run import skipped_outcome
+
+FORMAT = 2
+"""Version of the entry layout; bump it when the stored JSON changes shape."""
+MAX_AGE_DAYS = 30
+"""Entries no run has used (loaded or stored) for this long are deleted."""
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Everything outside the page that a verdict depends on."""
+
+    runner: str
+    """snippet_runner version (and cache entry format)."""
+    engine: str
+    """Engine version line, read from its binary without starting it."""
+    fixtures: str
+    """Hash of the fixture images' build inputs."""
+    settings: str
+    """The run settings that change results."""
+
+    def digest(self) -> str:
+        """One hash of all four."""
+        return _sha(self.runner, self.engine, self.fixtures, self.settings)
+
+
+def fingerprint(config: RunConfig, *, engine: str, images: str) -> Fingerprint:
+    """The fingerprint of a run with ``config`` on the engine and images so identified (the
+    API reads both from the sandbox layer without starting anything)."""
+    return Fingerprint(runner=f"{__version__}/{FORMAT}", engine=engine, fixtures=images,
+                       settings=config.result_settings())
+
+
+def block_keys(page: Page, fp: Fingerprint, *, apply_fixes: bool = True) -> list[str]:
+    """One key per block: what the block runs and expects, chained onto the key of the block
+    above (``apply_fixes`` as in `RunConfig.apply_safe_fixes`)."""
+    keys: list[str] = []
+    previous = fp.digest()
+    for snippet in page.snippets:
+        previous = _sha(previous, block_content(page, snippet, apply_fixes=apply_fixes))
+        keys.append(previous)
+    return keys
+
+
+def block_content(page: Page, snippet: Snippet, *, apply_fixes: bool = True) -> str:
+    """The part of a block its result depends on, as one canonical string.
+
+    Only what runs and what it is judged against: each command as the shell gets it (safe fixes
+    applied) with the fixes themselves — a cached outcome names the fixes it applied, so a page
+    where the typo is already repaired must not reuse one that says it was fixed — its expected
+    lines, a script's or ``file=`` block's whole body, and the options that change the run.
+    Left out, because they never run: ``#`` comment lines of a transcript, everything of a
+    skipped block but the fact that it is skipped (its reason, and its commands: a skipped
+    command may carry a translated trailing comment), ``hide`` (a hidden block runs like any
+    other; the renderer reads it from the page) and the fence's language word. So a translated
+    page whose comments and skip reasons are in another language shares the original's results.
+    """
+    options = snippet.options
+    if options.skip is not None:
+        # Nothing of a skipped block runs: only that it is there, and skipped, counts.
+        return json.dumps({"skipped": True})
+    commands = []
+    for command in snippet.commands:
+        applied = applied_fixes(page.fixes, command, apply=apply_fixes)
+        commands.append({
+            "run": fixed_command_text(page.text, command, applied),
+            "fixes": [[f.rule, f.span.start - command.span.start, f.original, f.replacement]
+                      for f in applied],
+            "expected": list(command.expected),
+        })
+    return json.dumps(
+        {
+            "skipped": False,
+            "timeout": options.timeout,
+            "exit": options.exit,
+            "stdin": options.stdin,
+            "file": options.file,
+            "session": options.session,
+            "commands": commands,
+            # A transcript's body is its commands and comments; a script or file body runs (or is
+            # written) whole, comments and all.
+            "body": None if snippet.commands else snippet.body.replace("\r\n", "\n"),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def page_key(page: Page, fp: Fingerprint, *, apply_fixes: bool = True) -> str:
+    """The key a page's whole result is stored under (its last block's key)."""
+    keys = block_keys(page, fp, apply_fixes=apply_fixes)
+    return keys[-1] if keys else fp.digest()
+
+
+class ResultCache:
+    """Verified page results on disk, one JSON file per key."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        """Where entries live (``<cache_dir>/results``)."""
+        self._started = time.time()
+        """When this run began (pruning by age counts from here)."""
+        self._used: set[Path] = set()
+        """Entries this run loaded or stored: never deleted by it."""
+
+    def load(self, page: Page, key: str) -> PageReport | None:
+        """The report stored under ``key``, rebuilt onto ``page``'s current positions; None on
+        a miss. A hit marks the entry as used (its modification time)."""
+        path = self._path(key)
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            report = _report_from_entry(page, entry)
+            self._used.add(path)
+            os.utime(path)  # recently used: safe from pruning by age
+            return report
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            # A missing, old or damaged entry is a miss: the page simply runs again.
+            return None
+
+    def store(self, report: PageReport, key: str) -> bool:
+        """Store ``report`` under ``key`` if it passed; True when stored."""
+        if not report.ok:
+            return False
+        path = self._path(key)
+        self._used.add(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(_entry_from_report(report), ensure_ascii=False, indent=1)
+        _write_atomic(path, data)
+        return True
+
+    def remember(self, page: Page, key: str) -> None:
+        """Record ``key`` as ``page``'s current key; delete the entry of its previous key unless
+        this run used it (another page with the same blocks)."""
+        index = self.directory / "pages" / f"{_sha(str(page.path.resolve()))}.key"
+        try:
+            old = index.read_text(encoding="utf-8").strip()
+        except OSError:
+            old = ""
+        if old == key:
+            return
+        if old and self._path(old) not in self._used:
+            with contextlib.suppress(OSError):
+                self._path(old).unlink()
+        index.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(index, key)
+
+    def prune(self, max_age_days: float = MAX_AGE_DAYS) -> list[Path]:
+        """Delete entries and page records unused for ``max_age_days``; returns what went."""
+        limit = self._started - max_age_days * 86400
+        gone: list[Path] = []
+        for path in self.directory.glob("*/*.*"):
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+                    gone.append(path)
+            except OSError:  # another build pruned it first
+                continue
+        return gone
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+
+def _write_atomic(path: Path, data: str) -> None:
+    """Write via a temporary file and rename: a build killed mid-write must not leave an entry
+    that parses to garbage."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+Verifier = Callable[[Sequence[Page]], list[PageReport]]
+"""Runs pages without the cache (``api.verify_pages``' own workers), reports in order."""
+
+
+def verify_cached(pages: Sequence[Page], config: RunConfig, fp: Fingerprint, verify: Verifier,
+                  progress: PageDone | None = None) -> list[PageReport]:
+    """Verify ``pages``: take what the cache has (``from_cache`` reports, told to ``progress``
+    at once), run only the rest through ``verify``, store what passed, then prune."""
+    cache = ResultCache(config.cache_dir / "results")
+    keys = {i: page_key(p, fp, apply_fixes=config.apply_safe_fixes)
+            for i, p in enumerate(pages) if p.runnable}
+    found: dict[int, PageReport] = {}
+    for i, key in keys.items():
+        hit = cache.load(pages[i], key)
+        if hit is not None:
+            found[i] = hit
+            if progress:
+                progress(hit)
+    to_run = [i for i in range(len(pages)) if i not in found]
+    fresh = dict(zip(to_run, verify([pages[i] for i in to_run]) if to_run else [], strict=True))
+    for i, report in fresh.items():
+        if i in keys:
+            cache.store(report, keys[i])
+    for i, key in keys.items():  # after every load and store: what this run used is marked
+        cache.remember(pages[i], key)
+    cache.prune()
+    return [found[i] if i in found else fresh[i] for i in range(len(pages))]
+
+
+# -- entries -------------------------------------------------------------------------------
+
+
+def _entry_from_report(report: PageReport) -> dict[str, Any]:
+    page = report.page
+    return {
+        "format": FORMAT,
+        "engine_version": report.engine_version,
+        "verified_at": report.verified_at,
+        "outcomes": [_outcome_entry(page, o) for o in report.outcomes],
+    }
+
+
+def _outcome_entry(page: Page, outcome: Outcome) -> dict[str, Any]:
+    snippet = outcome.snippet
+    command = None if outcome.command is None else snippet.commands.index(outcome.command)
+    result = outcome.result
+    return {
+        "snippet": snippet.index,
+        "command": command,
+        "status": outcome.status.value,
+        "diff": outcome.diff,
+        "fixes": [_fixes_of(page, outcome.snippet, outcome.command).index(f)
+                  for f in outcome.fixes],
+        "result": None
+        if result is None
+        else {
+            "output": result.output,
+            "exit_code": result.exit_code,
+            "duration": result.duration,
+            "timed_out": result.timed_out,
+        },
+    }
+
+
+def _report_from_entry(page: Page, entry: dict[str, Any]) -> PageReport:
+    if entry["format"] != FORMAT:
+        raise ValueError("old cache entry format")
+    outcomes = []
+    for item in entry["outcomes"]:
+        snippet = page.snippets[item["snippet"]]
+        index = item["command"]
+        raw = item["result"]
+        skipped = item["status"] == Status.SKIPPED.value and snippet.options.skip is not None
+        outcomes.append(
+            Outcome(
+                snippet=snippet,
+                command=None if index is None else snippet.commands[index],
+                status=Status(item["status"]),
+                result=None if raw is None else RunResult(**raw),
+                # The reason is not part of the key: the stored one may be another edition's.
+                diff=skipped_outcome(snippet).diff if skipped else item["diff"],
+                fixes=tuple(_fixes_of(page, snippet, snippet.commands[index] if index is not None
+                                      else None)[i] for i in item["fixes"]),
+            )
+        )
+    return PageReport(
+        page=page,
+        outcomes=tuple(outcomes),
+        engine_version=entry["engine_version"],
+        verified_at=entry["verified_at"],
+        from_cache=True,
+    )
+
+
+def _fixes_of(page: Page, snippet: Snippet, command: Command | None) -> list[Fix]:
+    """The fixes an outcome may name, counted within its command (or block): an entry is shared
+    by pages whose comments or skipped blocks differ, so their page-wide fix lists may not."""
+    return fixes_in(page.fixes, snippet.span if command is None else command.span)
+
+
+def _sha(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8") + b"\0")
+    return h.hexdigest()

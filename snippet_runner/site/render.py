@@ -1,0 +1,408 @@
+"""How a verified block appears on the published page.
+
+A shell block becomes a small HTML fragment:
+
+* each command in a Material code block (``div.highlight > pre > code``) whose copy button copies
+  the *repaired command only*: the wrapper carries ``data-copy`` (Material's clipboard reads it
+  before falling back to ``innerText``), and the ``$`` prompt is a Pygments ``.gp`` span, so the
+  site's generic rule for console blocks (hide ``.gp``/``.go`` while ``[data-md-copying]``) agrees;
+* its verified output in ``div.sr-output > pre`` with no ``code`` element — Material only puts copy
+  buttons on ``pre > code``, so output never gets one — styled apart from the command;
+* a line saying which safe typo fixes were applied (original → repaired);
+* a mark per block: "verified · engine · date", "not run: <reason>" for ``skip``, or nothing
+  at all for ``hide`` blocks, which vanish.
+
+Markdown cannot carry that fragment through every context a fence may sit in (list items,
+admonitions, tabs), so the plugin swaps each block for a one-word placeholder paragraph in
+``on_page_markdown`` and the placeholder for the fragment in ``on_page_content``
+(`PlaceholderMap`). Only the lines of the blocks are touched; the rest of the page is unchanged.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import BashLexer
+
+from ..core.compare import ELLIPSIS, default_exit, normalise_lines, split_exit
+from ..core.fixes import applied_fixes, fixed_command_text, fixed_text, safe_fixes
+from ..core.text import line_texts, split_lines
+from ..model import Command, Fix, Outcome, Page, PageReport, Snippet, Span, Status
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Words the page shows, in the site's language."""
+
+    verified: str
+    """Mark of a block whose every command matched."""
+    exit_only: str
+    """Mark of a script block (no ``$`` lines): only its exit status was checked."""
+    not_run: str
+    """Prefix of a skipped block's reason."""
+    unverified: str
+    """Mark when the build ran with verification switched off."""
+    fixed: str
+    """Prefix of the line listing the typo fixes applied to a command."""
+    written_to: str
+    """Caption of a ``file=`` block: where the text was put in the sandbox."""
+    output: str
+    """Accessible name of an output area."""
+    exit_status: str
+    """Caption of a non-zero expected exit status."""
+    failed: str
+    """Mark of a block that did not match (or could not run) when it was verified."""
+
+
+LABELS: Mapping[str, Labels] = {
+    "ko": Labels(
+        verified="검증됨",
+        exit_only="검증됨(종료 코드만 확인)",
+        not_run="실행하지 않음",
+        unverified="이번 빌드에서는 검증하지 않음",
+        fixed="오타를 고쳐 실행함",
+        written_to="샌드박스에 만든 파일",
+        output="출력",
+        exit_status="종료 코드",
+        failed="검증 실패",
+    ),
+    "en": Labels(
+        verified="verified",
+        exit_only="verified (exit status only)",
+        not_run="not run",
+        unverified="not verified in this build",
+        fixed="typo fixed before running",
+        written_to="file created in the sandbox",
+        output="output",
+        exit_status="exit status",
+        failed="verification failed",
+    ),
+}
+
+
+def labels_for(language: str | None) -> Labels:
+    """The labels of ``language`` (``ko``, ``en``...), English when there are none for it."""
+    return LABELS.get((language or "en").split("-")[0].lower(), LABELS["en"])
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What proved a page: shown under every verified block."""
+
+    engine_version: str
+    """E.g. ``docker 20.10.24``."""
+    date: str
+    """``YYYY-MM-DD`` of the run (the cached run's date when nothing ran)."""
+
+    @classmethod
+    def of(cls, report: PageReport) -> Mark:
+        """The mark of a page report."""
+        return cls(engine_version=report.engine_version, date=report.verified_at[:10])
+
+
+@dataclass
+class PlaceholderMap:
+    """Placeholder word → HTML fragment, for one page."""
+
+    fragments: dict[str, str] = field(default_factory=dict)
+    """Fragments by placeholder."""
+    lines: dict[str, int] = field(default_factory=dict)
+    """Source line of each placeholder's block (to name a block that got lost)."""
+    _prefix: str = field(default_factory=lambda: "SNIPPETRUNNER" + secrets.token_hex(6).upper())
+
+    def add(self, fragment: str, line: int) -> str:
+        """Register ``fragment`` of the block at source ``line``; return its placeholder word."""
+        word = f"{self._prefix}X{len(self.fragments)}"
+        self.fragments[word] = fragment
+        self.lines[word] = line
+        return word
+
+    def insert(self, content: str) -> tuple[str, list[int]]:
+        """Replace every placeholder paragraph in rendered HTML with its fragment; also return
+        the source lines of blocks whose placeholder is not in ``content`` (another extension
+        swallowed it: the block would silently vanish from the page)."""
+        if not self.fragments:
+            return content, []
+        pattern = re.compile(r"(?:<p>\s*)?\b(" + re.escape(self._prefix) + r"X\d+)\b(?:\s*</p>)?")
+        seen: set[str] = set()
+
+        def fragment(found: re.Match[str]) -> str:
+            seen.add(found.group(1))
+            return self.fragments.get(found.group(1), found.group(0))
+
+        html = pattern.sub(fragment, content)
+        return html, sorted(n for word, n in self.lines.items() if word not in seen)
+
+
+# -- page level ----------------------------------------------------------------------------
+
+
+def rewrite_markdown(
+    markdown: str,
+    page: Page,
+    report: PageReport | None,
+    labels: Labels,
+    placeholders: PlaceholderMap,
+    *,
+    apply_safe_fixes: bool = True,
+) -> str:
+    """Swap every block of ``page`` in ``markdown`` (MkDocs' text: front matter removed) for a
+    placeholder; ``report`` None renders unverified blocks (verification switched off).
+
+    Blocks are found by their text (`locate_blocks`), so a plugin that ran earlier may change the
+    page around them; ValueError (naming file:line) when a block's own lines were changed.
+    """
+    md_lines = markdown.split("\n")
+    by_snippet = _outcomes_by_snippet(report.outcomes if report else ())
+    mark = Mark.of(report) if report else None
+    # Bottom-up, so earlier line numbers stay valid while later blocks change length.
+    for snippet, first, last in reversed(locate_blocks(page, md_lines)):
+        prefix = _match(_CONTAINER, md_lines[first])
+        blank = _match(_QUOTE, prefix).rstrip()
+        if snippet.options.hide:
+            md_lines[first : last + 1] = [blank]
+            continue
+        fragment = render_block(
+            page,
+            snippet,
+            by_snippet.get(snippet.index),
+            mark,
+            labels,
+            apply_safe_fixes=apply_safe_fixes,
+        )
+        # Blank lines around the word: a fence may interrupt a paragraph, a placeholder may not.
+        word = placeholders.add(fragment, snippet.location.line)
+        md_lines[first : last + 1] = [blank, prefix + word, blank]
+    return "\n".join(md_lines)
+
+
+def locate_blocks(page: Page, md_lines: Sequence[str]) -> list[tuple[Snippet, int, int]]:
+    """``(snippet, first, last)`` line indexes of each block of ``page`` in ``md_lines``.
+
+    MkDocs hands over the source minus its front matter, so a block normally sits at its source
+    line minus a fixed offset: that place is tried first. A plugin or hook that ran earlier may
+    have added or removed lines elsewhere (an include, a macro, a banner), so otherwise the
+    block's exact lines are searched for after the previous block. Raises ValueError naming the
+    block's file:line when they are nowhere: what was verified is no longer what would render.
+    """
+    offset = len(line_texts(page.text)) - len(md_lines)
+    found: list[tuple[Snippet, int, int]] = []
+    cursor = 0
+    for snippet in page.snippets:
+        block = line_texts(page.text[snippet.span.start : snippet.span.end])
+        guess = snippet.location.line - 1 - offset
+        first = guess if guess >= cursor and _lines_at(md_lines, guess, block) else None
+        first = _find_lines(md_lines, block, cursor) if first is None else first
+        if first is None:
+            raise ValueError(
+                f"{snippet.location}: this block was changed before snippet-runner could draw it "
+                "(by a plugin or hook whose on_page_markdown runs before it, priority above 50); "
+                "what was verified is no longer what the page shows. Let that plugin run later, "
+                "or leave shell blocks alone."
+            )
+        found.append((snippet, first, first + len(block) - 1))
+        cursor = first + len(block)
+    return found
+
+
+def _lines_at(haystack: Sequence[str], at: int, needle: Sequence[str]) -> bool:
+    return at >= 0 and list(haystack[at : at + len(needle)]) == list(needle)
+
+
+def _find_lines(haystack: Sequence[str], needle: Sequence[str], start: int) -> int | None:
+    """Index of the first run of ``needle`` in ``haystack`` at or after ``start``."""
+    for at in range(start, len(haystack) - len(needle) + 1):
+        if haystack[at] == needle[0] and _lines_at(haystack, at, needle):
+            return at
+    return None
+
+
+def _outcomes_by_snippet(outcomes: Iterable[Outcome]) -> dict[int, list[Outcome]]:
+    grouped: dict[int, list[Outcome]] = {}
+    for outcome in outcomes:
+        grouped.setdefault(outcome.snippet.index, []).append(outcome)
+    return grouped
+
+
+_QUOTE = re.compile(r"[ \t>]*")
+"""Indentation and blockquote markers: what a blank line inside the container keeps."""
+
+_CONTAINER = re.compile(r"[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
+"""What puts a fence's first line inside a container: indentation, ``>`` markers, and a list
+marker when the fence opens the item (``- ```bash``); the placeholder keeps it."""
+
+
+def _match(pattern: re.Pattern[str], line: str) -> str:
+    """What ``pattern`` (which may match nothing) matches at the start of ``line``."""
+    found = pattern.match(line)
+    return found.group() if found else ""
+
+
+# -- block level ---------------------------------------------------------------------------
+
+
+def render_block(
+    page: Page,
+    snippet: Snippet,
+    outcomes: Sequence[Outcome] | None,
+    mark: Mark | None,
+    labels: Labels,
+    *,
+    apply_safe_fixes: bool = True,
+) -> str:
+    """The HTML fragment of one (not hidden) block."""
+    status = _block_status(snippet, outcomes)
+    parts = [f'<div class="sr-block sr-block--{status}" data-sr-line="{snippet.location.line}">']
+    if snippet.options.file is not None:
+        parts.append(_file_html(snippet, labels))
+    elif not snippet.commands:
+        parts.append(_code_html(snippet.body))
+    else:
+        parts.extend(_transcript_html(page, snippet, outcomes, labels, apply_safe_fixes))
+    parts.append(_mark_html(snippet, status, mark, labels))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _block_status(snippet: Snippet, outcomes: Sequence[Outcome] | None) -> str:
+    if snippet.options.skip is not None:
+        return "skipped"
+    if not outcomes:  # verification off, or the page was not run
+        return "unverified"
+    bad = [o.status for o in outcomes if o.status not in (Status.PASSED, Status.SKIPPED)]
+    return bad[0].value if bad else "passed"
+
+
+def _step_html(
+    page: Page,
+    command: Command,
+    outcome: Outcome | None,
+    applied: Sequence[Fix],
+    exit_code: int,
+    labels: Labels,
+) -> str:
+    shown = fixed_command_text(page.text, command, applied)  # repaired, indentation removed
+    code = highlight(shown, BashLexer(), HtmlFormatter(nowrap=True)).rstrip("\n")
+    parts = [
+        '<div class="sr-step">',
+        f'<div class="highlight sr-command" data-copy="{_esc(shown)}"><pre><code>'
+        f'<span class="gp sr-prompt">$ </span>{code}</code></pre></div>',
+    ]
+    if applied:
+        changes = ", ".join(
+            f"<code>{_esc(f.original)}</code> → <code>{_esc(f.replacement)}</code>" for f in applied
+        )
+        parts.append(f'<p class="sr-fix">{_esc(labels.fixed)}: {changes}</p>')
+    output = shown_output(command, outcome)
+    stated = split_exit(normalise_lines(command.expected))[1]
+    exit_code = exit_code if stated is None else stated
+    if output or exit_code:
+        parts.append(f'<div class="sr-output" role="group" aria-label="{_esc(labels.output)}">')
+        if output:
+            parts.append(f"<pre>{_esc(output)}</pre>")
+        if exit_code:
+            parts.append(f'<p class="sr-exit">{_esc(labels.exit_status)} {exit_code}</p>')
+        parts.append("</div>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def shown_output(command: Command, outcome: Outcome | None) -> str:
+    """The output shown under a command: what it printed when verified, else the page's lines.
+
+    ``(re)``/``(glob)`` lines are patterns, so the real line is shown in their place; but when
+    the page's expectation uses ``...`` the author chose to elide output, so the expectation is
+    shown as written rather than everything the command printed.
+    A final ``[N]`` exit-status line is not output: the step shows it as a caption.
+    """
+    if (
+        outcome is not None
+        and outcome.status is Status.PASSED
+        and outcome.result is not None
+        and ELLIPSIS not in (line.strip() for line in command.expected)
+    ):
+        return outcome.result.output.rstrip("\n")
+    return "\n".join(split_exit(normalise_lines(command.expected))[0]).rstrip("\n")
+
+
+def _transcript_html(
+    page: Page,
+    snippet: Snippet,
+    outcomes: Sequence[Outcome] | None,
+    labels: Labels,
+    apply_safe_fixes: bool,
+) -> list[str]:
+    """Comments and commands in page order; a run of comment lines is one block of text."""
+    outcome_of = {o.command.span.start: o for o in outcomes or () if o.command is not None}
+    fixes = safe_fixes(page.fixes) if apply_safe_fixes else []
+    indent = snippet.commands[0].indent
+    items: list[tuple[int, str | Command]] = [
+        (n, _dedent(_fixed_line(page, n, fixes), indent)) for n in snippet.comment_lines
+    ]
+    items += [(c.location.line, c) for c in snippet.commands]
+    items.sort(key=lambda item: item[0])
+    parts: list[str] = []
+    comments: list[str] = []
+    for _, item in items:
+        if isinstance(item, str):
+            comments.append(item)
+            continue
+        if comments:
+            parts.append(_comment_html(comments))
+            comments = []
+        outcome = outcome_of.get(item.span.start)
+        applied = applied_fixes(page.fixes, item, apply=apply_safe_fixes)
+        parts.append(_step_html(page, item, outcome, applied, default_exit(snippet, item), labels))
+    if comments:
+        parts.append(_comment_html(comments))
+    return parts
+
+
+def _comment_html(lines: Sequence[str]) -> str:
+    """Comment lines: shown as text, outside any ``code`` element, so never copied."""
+    return f'<div class="sr-comment"><pre>{_esc(chr(10).join(lines))}</pre></div>'
+
+
+def _fixed_line(page: Page, number: int, fixes: Sequence[Fix]) -> str:
+    """Source line ``number`` with the fixes on it applied (a comment showing a command's syntax
+    should show it repaired, like the command)."""
+    line = split_lines(page.text)[number - 1]
+    return fixed_text(page.text, Span(line.start, line.end), fixes)
+
+
+def _dedent(line: str, indent: str) -> str:
+    return line[len(indent) :] if indent and line.startswith(indent) else line.lstrip(" ")
+
+
+def _file_html(snippet: Snippet, labels: Labels) -> str:
+    caption = f"{_esc(labels.written_to)}: <code>{_esc(snippet.options.file or '')}</code>"
+    return f'<p class="sr-file">{caption}</p>\n' + _code_html(snippet.body)
+
+
+def _code_html(text: str) -> str:
+    text = text.rstrip("\n")
+    code = f"<pre><code>{_esc(text)}</code></pre>"
+    return f'<div class="highlight" data-copy="{_esc(text)}">{code}</div>'
+
+
+def _mark_html(snippet: Snippet, status: str, mark: Mark | None, labels: Labels) -> str:
+    if snippet.options.skip is not None:
+        text = f"{labels.not_run}: {snippet.options.skip}"
+    elif mark is None or status == "unverified":
+        text = labels.unverified
+    elif status != "passed":  # never a verified mark on what did not pass
+        text = f"✗ {labels.failed}"
+    else:
+        word = labels.verified if snippet.commands or snippet.options.file else labels.exit_only
+        text = f"✓ {word} · {mark.engine_version} · {mark.date}"
+    return f'<p class="sr-mark sr-mark--{status}">{_esc(text)}</p>'
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
