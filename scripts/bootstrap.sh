@@ -2,7 +2,9 @@
 # Install what `make site` and `make test` need, and nothing twice:
 #   - Debian packages (the sandbox engine, static busybox/bash for fixture images, chromium and a
 #     CJK font for browser tests), installed with apt-get when running as root;
-#   - a virtualenv at .venv with this package in editable mode plus its dev extras.
+#   - a virtualenv at .venv, made from Debian's own /usr/bin/python3 (3.11.2 on Debian 12, what a
+#     stock machine and the debian:12 CI container have, whatever other python3 comes first on
+#     PATH), with this package in editable mode plus its dev extras.
 # Re-running is cheap: dpkg-query and a stamp file decide what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +30,16 @@ if ((${#missing[@]})); then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-want="$(sha256sum pyproject.toml | cut -c1-64)"
+PYTHON=${SNIPPET_RUNNER_PYTHON:-/usr/bin/python3}
+if [[ ! -x $PYTHON ]]; then
+    echo "snippet-runner's tests and site build use Debian's own Python ($PYTHON), which is not installed: run 'apt-get install -y python3 python3-venv' as root and try again." >&2
+    exit 1
+fi
+want="$(sha256sum pyproject.toml | cut -c1-64) $("$PYTHON" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 if [[ ! -x $VENV/bin/python ]] || [[ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]; then
-    echo "bootstrap: preparing $VENV"
-    python3 -m venv "$VENV"
+    echo "bootstrap: preparing $VENV with $PYTHON"
+    rm -rf "$VENV"  # another interpreter's venv can't be upgraded in place
+    "$PYTHON" -m venv "$VENV"
     "$VENV/bin/pip" install -q --upgrade pip
     "$VENV/bin/pip" install -q -e '.[dev]'
     echo "$want" > "$STAMP"
