@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import sandbox
@@ -60,6 +60,16 @@ def _verify_one(box: Sandbox, page: Page, config: RunConfig) -> PageReport:
                         command_timeout=config.command_timeout, page_timeout=config.page_timeout,
                         apply_fixes=config.apply_safe_fixes)
     return PageReport(page, tuple(outcomes), box.engine_version, _today())
+
+
+def _left_unusable(report: PageReport, err: SnippetRunnerError) -> PageReport:
+    """``report`` plus an ERROR about the page as a whole: after it ran, its sandbox could not
+    be reset for the next page."""
+    last = report.page.snippets[-1]
+    problem = Outcome(last, None, Status.ERROR, page_level=True,
+                      diff=f"this page left the sandbox unusable: {err} (the sandbox was "
+                           "replaced; the next page runs in a fresh one)")
+    return replace(report, outcomes=(*report.outcomes, problem))
 
 
 def fingerprint(config: RunConfig) -> cache.Fingerprint:
@@ -186,24 +196,33 @@ class _Pool:
                 self._release(box)
 
     def _page(self, box: Sandbox | None, index: int) -> Sandbox | None:
-        """Verify one page; returns the sandbox to reuse, None once it failed (then closed)."""
+        """Verify one page, then reset the sandbox for the next one; returns the sandbox to
+        reuse, None once it failed (then closed).
+
+        The reset is part of the page: a page that leaves its sandbox unusable (killed the
+        daemon, left a mount busy) is reported at that page, and the next page gets a fresh
+        sandbox instead of the blame."""
         page = self.pages[index]
-        ok = False
+        usable = False
         try:
             if box is None:
                 box = self._start()
-            else:
-                box.reset()
             report = _verify_one(box, page, self.config)
-            ok = True
         except SnippetRunnerError as err:
             report = _unrun_report(page, Status.ERROR, f"could not run: {err}",
                                    self.backend.name)
+        else:
+            try:
+                if not self.stopping.is_set():  # interrupted: the sandbox is being closed
+                    box.reset()
+                    usable = True
+            except SnippetRunnerError as err:
+                report = _left_unusable(report, err)
         finally:  # also on a crash, which `_work` hands on
-            if not ok and box is not None:
+            if not usable and box is not None:
                 self._release(box)
         self._done(index, report)
-        return box if ok else None
+        return box if usable else None
 
     def _start(self) -> Sandbox:
         box = self.backend.start()

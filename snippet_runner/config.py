@@ -31,6 +31,13 @@ BACKENDS: Mapping[str, str] = {
 """Backend name → what it is. `snippet_runner.sandbox.BACKENDS` maps the same names to the
 classes (a test keeps the two in step)."""
 
+ISOLATIONS: Mapping[str, str] = {
+    "auto": "a user namespace where one can be made, else plain namespaces (said once)",
+    "user-namespace": "a user namespace or nothing: fail where none can be made",
+    "namespaces": "plain namespaces as real root (weaker: for machines without user namespaces)",
+}
+"""How the ``sandbox`` backend isolates a page (`snippet_runner.sandbox.isolation`)."""
+
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 """The ``PATH`` of every page shell and of the sandbox's own processes."""
 
@@ -66,6 +73,16 @@ class RunConfig:
     """Directory of ``<image-name>/Dockerfile`` fixture images added by docs authors."""
     apply_safe_fixes: bool = True
     """Run commands with safe typo fixes applied (the source file is not changed)."""
+    isolation: str = "auto"
+    """How the sandbox is isolated: one of `ISOLATIONS`."""
+    pids_limit: int = 4096
+    """Processes and threads one sandbox may have at once (its containers included)."""
+    memory_limit: int = 4 * 2**30
+    """Bytes of memory one sandbox may use, its tmpfs files included."""
+    cpu_limit: float = 1.5
+    """CPUs' worth of time one sandbox may use."""
+    tmpfs_size: int = 512 * 2**20
+    """Bytes each of the sandbox's scratch file systems (/tmp, /root, /home, ...) may hold."""
     use_cache: bool = False
     """Reuse recorded results when nothing that could change them changed (the result cache
     under ``cache_dir/results``); pages that run are recorded. The plugin always uses it, the
@@ -135,21 +152,57 @@ class Setting:
         """The field's default in `RunConfig`."""
         return getattr(RunConfig(), self.name)
 
+    options: Mapping[str, str] = field(default_factory=dict)
+    """The accepted values and what each means, when they are a fixed set."""
+    accepts: tuple[type, ...] = (str,)
+    """The YAML types ``mkdocs.yml`` may give it as (``parse`` then validates the value)."""
+
     @property
     def choices(self) -> tuple[str, ...]:
         """The accepted values, when they are a fixed set."""
-        return tuple(BACKENDS) if self.name == "backend" else ()
+        return tuple(self.options)
 
     def where(self, origin: str) -> str:
         """How a message names this setting: its flag, or its key in mkdocs.yml."""
         return self.flag if origin == "cli" else f"'{self.name}' of the snippet-runner plugin"
 
 
-def _choice(raw: Any, where: str, base: Path | None) -> str:
-    if raw not in BACKENDS:
-        known = "; ".join(f"{name}: {what}" for name, what in BACKENDS.items())
-        raise ConfigError(f"{where}: unknown backend {raw!r}; choose one of {known}.")
-    return str(raw)
+def _one_of(options: Mapping[str, str], what: str) -> Parse:
+    def parse(raw: Any, where: str, base: Path | None) -> str:
+        if raw not in options:
+            known = "; ".join(f"{name}: {meaning}" for name, meaning in options.items())
+            raise ConfigError(f"{where}: unknown {what} {raw!r}; choose one of {known}.")
+        return str(raw)
+    return parse
+
+
+def _count(low: int) -> Parse:
+    def parse(raw: Any, where: str, base: Path | None) -> int:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            value = low - 1
+        if isinstance(raw, bool) or value < low or str(value) != str(raw).strip():
+            raise ConfigError(f"{where} must be a whole number, at least {low}, not {raw!r}.")
+        return value
+    return parse
+
+
+_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def _bytes(raw: Any, where: str, base: Path | None) -> int:
+    text = str(raw).strip().lower().removesuffix("b").removesuffix("i")
+    unit = text[-1:] if text[-1:] in _UNITS else ""
+    number = text[: len(text) - len(unit)]
+    try:
+        value = int(float(number) * _UNITS[unit])
+    except ValueError:
+        value = 0
+    if isinstance(raw, bool) or value < 2**20:
+        raise ConfigError(f"{where} must be a size of at least 1m, such as 512m or 4g, not "
+                          f"{raw!r}.")
+    return value
 
 
 def _jobs(raw: Any, where: str, base: Path | None) -> int:
@@ -162,14 +215,19 @@ def _jobs(raw: Any, where: str, base: Path | None) -> int:
     return value
 
 
-def _seconds(raw: Any, where: str, base: Path | None) -> float:
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = math.nan
-    if isinstance(raw, bool) or not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"{where} must be a positive number of seconds, not {raw!r}.")
-    return value
+def _positive(unit: str) -> Parse:
+    def parse(raw: Any, where: str, base: Path | None) -> float:
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = math.nan
+        if isinstance(raw, bool) or not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"{where} must be a positive number of {unit}, not {raw!r}.")
+        return value
+    return parse
+
+
+_seconds = _positive("seconds")
 
 
 def _path(raw: Any, where: str, base: Path | None) -> Path:
@@ -188,18 +246,29 @@ def _bool(raw: Any, where: str, base: Path | None) -> bool:
 SETTINGS: tuple[Setting, ...] = (
     Setting("backend", "--backend", "where commands run: "
             + "; ".join(f"'{name}' ({what})" for name, what in BACKENDS.items()),
-            _choice, metavar="NAME"),
+            _one_of(BACKENDS, "backend"), metavar="NAME", options=BACKENDS),
     Setting("jobs", "--jobs", "pages verified at once, each in its own sandbox (default: the "
-            "number of CPUs)", _jobs, metavar="N", short="-j"),
+            "number of CPUs)", _jobs, metavar="N", short="-j", accepts=(int,)),
     Setting("command_timeout", "--timeout", 'limit per command unless a block sets '
-            'timeout="..."', _seconds, metavar="SECONDS"),
+            'timeout="..."', _seconds, metavar="SECONDS", accepts=(int, float)),
     Setting("page_timeout", "--page-timeout", "limit for a whole page", _seconds,
-            metavar="SECONDS"),
+            metavar="SECONDS", accepts=(int, float)),
     Setting("cache_dir", "--cache-dir", "where fixture images, sandbox data and the result "
             "cache live (the CLI and the MkDocs plugin share it)", _path, metavar="DIR"),
     Setting("fixtures_dir", "--fixtures-dir", "directory of <image-name>/Dockerfile fixture "
             "images built offline for the sandbox", _path, metavar="DIR"),
     Setting("apply_safe_fixes", "--no-fixes", "run commands exactly as written, without safe "
-            "typo fixes", _bool, negated=True),
+            "typo fixes", _bool, negated=True, accepts=(bool,)),
+    Setting("isolation", "--isolation", "how the sandbox backend isolates a page: "
+            + "; ".join(f"'{name}' ({what})" for name, what in ISOLATIONS.items()),
+            _one_of(ISOLATIONS, "isolation"), metavar="HOW", options=ISOLATIONS),
+    Setting("pids_limit", "--pids-limit", "processes and threads one sandbox may have",
+            _count(64), metavar="N", accepts=(int,)),
+    Setting("memory_limit", "--memory-limit", "memory one sandbox may use (e.g. 4g), its "
+            "tmpfs files included", _bytes, metavar="SIZE", accepts=(str, int)),
+    Setting("cpu_limit", "--cpu-limit", "CPUs' worth of time one sandbox may use",
+            _positive("CPUs"), metavar="CPUS", accepts=(int, float)),
+    Setting("tmpfs_size", "--tmpfs-size", "size of each of the sandbox's scratch file systems "
+            "(/tmp, /root, /home, ...)", _bytes, metavar="SIZE", accepts=(str, int)),
 )
 """Every user setting, in the order ``--help`` lists them."""

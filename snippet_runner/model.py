@@ -193,6 +193,9 @@ class Outcome:
     """Unified diff expected → actual, or a message, when not passed."""
     fixes: tuple[Fix, ...] = field(default=())
     """Safe fixes applied to the command before it ran."""
+    page_level: bool = False
+    """True for a verdict on the page as a whole rather than one block (it left its sandbox
+    unusable); ``snippet`` is then the page's last block, for a location."""
 
 
 @dataclass(frozen=True)

@@ -44,16 +44,9 @@ _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
 
 
-_YAML_TYPES: dict[str, type | tuple[type, ...]] = {
-    "backend": str, "jobs": int, "command_timeout": (int, float), "page_timeout": (int, float),
-    "cache_dir": str, "fixtures_dir": str, "apply_safe_fixes": bool,
-}
-"""What YAML type each setting is written as in mkdocs.yml (checked again by
-`RunConfig.from_settings`, which gives the message)."""
-
 CONFIG_SCHEME: tuple[tuple[str, Any], ...] = (
     ("enabled", c.Type(bool, default=True)),
-    *((s.name, c.Optional(c.Type(_YAML_TYPES[s.name]))) for s in SETTINGS),
+    *((s.name, c.Optional(c.Type(s.accepts))) for s in SETTINGS),
 )
 """The plugin's options in ``mkdocs.yml``: ``enabled`` (verify during the build; the environment
 variable ``SNIPPET_RUNNER=true|false`` overrides it) and every `config.SETTINGS` entry, unset

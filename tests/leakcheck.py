@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from snippet_runner.sandbox.procfs import cgroup_hierarchies
+from snippet_runner.sandbox.cgroups import cgroup_hierarchies
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,23 @@ def _processes(owners: Collection[int]) -> frozenset[str]:
         try:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
             ns = os.readlink(f"/proc/{entry}/ns/pid")
+            cgroup = Path(f"/proc/{entry}/cgroup").read_text()
         except (OSError, UnicodeDecodeError):
             continue
-        cmdlines[entry] = (cmdline.strip(), ns)
+        # A sandbox's processes are in its cgroup (snippet-runner-<owner pid>-<hex>) and in its
+        # PID namespace; the launcher names the sandbox directory on its command line.
+        cmdlines[entry] = (f"{cmdline.strip()} [{_sandbox_cgroup(cgroup)}]", ns)
     marked = {pid for pid, (cmd, _) in cmdlines.items()
               if "snippet-runner-" in cmd or "/sandboxes/" in cmd}
     marked = {pid for pid in marked if _owned(cmdlines[pid][0], owners)}
     namespaces = {cmdlines[pid][1] for pid in marked} - {own_ns}
     found = {pid for pid, (_, ns) in cmdlines.items() if ns in namespaces} | marked
     return frozenset(f"{pid} {cmdlines[pid][0][:120]}" for pid in found)
+
+
+def _sandbox_cgroup(cgroup: str) -> str:
+    found = re.search(r"snippet-runner-[0-9]+-[0-9a-f]+", cgroup)
+    return found.group() if found else ""
 
 
 def host_state(cache_dir: Path, owners: Collection[int]) -> HostState:

@@ -62,6 +62,8 @@ def title(outcome: Outcome) -> str:
     if outcome.command is not None:
         first = outcome.command.text.split("\n", 1)[0]
         return f"$ {show(first)}" + (" \\…" if "\n" in outcome.command.text else "")
+    if outcome.page_level:
+        return "the page as a whole"
     options = outcome.snippet.options
     if options.file is not None:
         return f"file {options.file}"

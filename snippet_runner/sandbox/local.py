@@ -98,6 +98,8 @@ class LocalSandbox:
 
     def reset(self) -> None:
         self._close_sessions()
+        if not self._root.is_dir():
+            raise SandboxError("this local sandbox was closed")
         with mapped_errors("reset the local sandbox"):
             for child in self._root.iterdir():
                 if child.is_dir() and not child.is_symlink():

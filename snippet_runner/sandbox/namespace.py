@@ -1,25 +1,21 @@
-"""The ``sandbox`` backend: a private dockerd in its own mount, network, PID, UTS and IPC
-namespaces.
+"""The ``sandbox`` backend: a private dockerd in its own user, mount, network, PID, UTS, IPC and
+cgroup namespaces, inside a cgroup of its own with limits.
 
-Layout under ``<cache_dir>`` (``RunConfig.cache_dir``):
+A sandbox is started with ``unshare --mount … init.sh outer``, which builds a private root with
+read-only binds of the host's /usr and makes the inner namespaces; their PID 1 (``init.sh
+inner``) pivots into that root and execs ``tini -- dockerd``. Page shells join with
+``nsenter -U …`` (always into the user namespace: without it a shell would be real root). How it
+is isolated on this machine — a user namespace as root or without root, or plain namespaces
+where none can be made — is `isolation.detect`'s call, made once per run.
 
-    sandboxes/<owner-pid>-<hex>/   one running sandbox (owner.json, init.pid, dockerd.log,
-                                   sock/ with daemon.json and the socket, data/ = data root)
-    fixtures/<key>/<name>.tar      ``docker save`` of each fixture image (see `images`)
-
-A sandbox is started with ``unshare ... init.sh start``: the script builds a private root and
-execs ``tini -- dockerd``; pages' shells join it with ``nsenter``. Between pages,
-`NamespaceSandbox.reset` removes the page's Docker objects and runs ``init.sh reset``, which
-gives back the private root as it was (a fresh /etc overlay, empty scratch file systems).
-Teardown is one SIGKILL to the namespace's PID 1 (the kernel ends dockerd, containerd, shims and
-containers, and drops every mount), then the cgroup directories dockerd created and the sandbox
-directory are removed (`cleanup` does the same for sandboxes of runs that were killed).
+Between pages, `NamespaceSandbox.reset` removes the page's Docker objects and runs ``init.sh
+reset``, which gives back the private root as it was. Teardown kills the sandbox's PID 1 (the
+kernel ends everything in its PID namespace and drops every mount), then whatever is still in its
+cgroup (the host-side half of page shells), removes the cgroup and the sandbox directory.
+`cleanup.sweep` does the same for sandboxes of runs that were killed.
 
 The sandbox never pulls: dockerd's proxy points at a closed port, and a command that needs a
 missing image raises `MissingImageError` (`missing_image`).
-
-Honest limit: namespaces keep tutorial commands from touching the host by accident; root code
-that wants out of them gets out. This is not a security boundary.
 """
 
 from __future__ import annotations
@@ -33,7 +29,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker
 import docker.errors
@@ -41,25 +37,36 @@ import docker.errors
 from ..config import SANDBOX_PATH, RunConfig
 from ..errors import ConfigError, SandboxError
 from ..model import RunResult
-from . import cleanup
+from . import cgroups, cleanup, rootfs
 from .boundary import mapped_errors
 from .docker_objects import DockerObjects, docker_objects, remove_new_objects
 from .fixtures import Fixture
 from .images import ensure_fixtures
+from .isolation import MAP_COUNT, Isolation, detect
+from .local import warn
 from .missing_image import check_missing_image
-from .procfs import CGROUP_PREFIX, fs_type, kill_and_wait, remove_cgroups, start_time
+from .procfs import fs_type, kill_and_wait, start_time
 from .session import PtySession
 
 INIT_SCRIPT = Path(__file__).with_name("init.sh")
-"""Fixture sets kept in the cache (one per combination of build contexts recently used)."""
 API_VERSION = "1.41"
 """dockerd 20.10's API; pinned so the SDK needn't ask first."""
 START_TIMEOUT = 60.0
 REQUIRED_TOOLS = {
     "dockerd": "docker.io", "docker": "docker.io", "containerd": "containerd", "runc": "runc",
-    "tini": "tini", "unshare": "util-linux", "nsenter": "util-linux", "ip": "iproute2",
+    "tini": "tini", "unshare": "util-linux", "nsenter": "util-linux", "setpriv": "util-linux",
+    "ip": "iproute2",
 }
 """Programs a sandbox runs → the Debian package that has them."""
+INSIDE_PATH = "/sbx/bin:" + SANDBOX_PATH
+"""PATH inside: the sandbox's own bin/ (the docker client matching the daemon) first."""
+LAUNCH_ENV = {"PATH": SANDBOX_PATH, "HOME": "/root", "LC_ALL": "C.UTF-8"}
+"""The whole environment the sandbox is launched with: nothing of the runner's (a token, a
+cloud key, DOCKER_HOST) reaches any process in it."""
+NPROC_WITHOUT_ROOT = 4096
+"""A non-root runner's sandbox: processes and threads of its creator at most (RLIMIT_NPROC, the
+only bound without a cgroup)."""
+
 
 # -- the sandbox ------------------------------------------------------------------------------
 
@@ -67,12 +74,14 @@ REQUIRED_TOOLS = {
 class NamespaceSandbox:
     """One private dockerd; implements `model.Sandbox`. Create with `start`."""
 
-    def __init__(self, sandbox_id: str, directory: Path, proc: subprocess.Popen[bytes],
+    def __init__(self, sandbox_id: str, directory: Path, isolation: Isolation,
                  fixtures: tuple[list[Fixture], Path] | None) -> None:
         self.id = sandbox_id
         self.dir = directory
-        self._proc = proc
+        self.isolation = isolation
         self._fixtures = fixtures
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock_file: IO[bytes] | None = None
         self._init_pid = 0
         self._init_start: int | None = None
         self._closed = False
@@ -80,6 +89,7 @@ class NamespaceSandbox:
         self._sessions: list[SandboxSession] = []
         self._before = DockerObjects()
         self._run_names: list[str] = []
+        self._skeleton = b""
         self._digests: dict[str, str] = {}
         self._version = ""
         self.client: Any = None
@@ -91,28 +101,87 @@ class NamespaceSandbox:
               ) -> NamespaceSandbox:
         """Launch, wait until dockerd answers, load ``fixtures`` (images and their tars)."""
         cleanup.install_handlers()
+        isolation = detect(config.isolation)
         sandbox_id = f"{os.getpid()}-{secrets.token_hex(4)}"
-        with mapped_errors("start the sandbox"):
-            directory = _prepare_dir(config.cache_dir.resolve() / "sandboxes" / sandbox_id)
-            t0 = time.monotonic()
-            sandbox = cls(sandbox_id, directory, _launch(directory, sandbox_id), fixtures)
-        cleanup.register(sandbox)
+        directory = config.cache_dir.resolve() / "sandboxes" / sandbox_id
+        sandbox = cls(sandbox_id, directory, isolation, fixtures)
+        cleanup.register(sandbox)  # before anything exists, so nothing can escape a teardown
         try:
+            t0 = time.monotonic()
             with mapped_errors("start the sandbox"):
+                sandbox._prepare(config)
+                sandbox._launch(config)
                 sandbox._start_up(t0)
         except BaseException:
             sandbox.close()
             raise
         return sandbox
 
+    # -- starting -------------------------------------------------------------------------
+
+    def _prepare(self, config: RunConfig) -> None:
+        """The sandbox's directory on the host and its cgroup."""
+        (self.dir.parent).mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir()
+        self._lock_file = cleanup.hold_owner_lock(self.dir)
+        owner = self.isolation.host_owner
+        rootfs.write_daemon_config(self.dir / "conf", {
+            # key.json would otherwise be written to /etc/docker, which `reset` gives back fresh.
+            "deprecated-key-path": "/run/docker-key.json",
+            "log-level": "warn",
+            "storage-driver": "overlay2",
+            # Without root there is no cgroup to hand runc: containers then stay in dockerd's
+            # own, under the sandbox's process limit.
+            **({"rootless": True} if self.isolation.mode == "rootless" else {}),
+        })
+        rootfs.build_etc(self.dir / "etc", owner)
+        rootfs.make_bin(self.dir / "bin", rootfs.choose_client())
+        (self.dir / "data").mkdir(mode=0o700)
+        if owner != os.geteuid():
+            os.chown(self.dir / "data", owner, owner)
+        if self.isolation.limited:
+            limits = cgroups.Limits(config.pids_limit, config.memory_limit, config.cpu_limit)
+            cgroups.create(self.id, limits,
+                           owner=owner if self.isolation.mode == "userns" else None)
+
+    def _launch(self, config: RunConfig) -> None:
+        """Start ``init.sh outer`` in a private mount namespace; dockerd logs to the dir."""
+        data = "tmpfs" if fs_type(self.dir) in ("overlay", "overlayfs") else "disk"
+        env = {**LAUNCH_ENV, "SBX_MODE": self.isolation.mode, "SBX_MAP": self.isolation.uid_map,
+               "SBX_UID": str(self.isolation.owner), "SBX_DATA": data,
+               "SBX_TMPFS": str(config.tmpfs_size), "SBX_DATA_SIZE": str(config.memory_limit),
+               "SBX_CGROUPS": "\n".join(map(str, cgroups.sandbox_dirs(self.id)))}
+        outer = ["unshare", "--mount", "--propagation", "private",
+                 "bash", str(INIT_SCRIPT), "outer", str(self.dir)]
+        holder: subprocess.Popen[bytes] | None = None
+        if self.isolation.mode == "rootless":
+            holder = _user_namespace_holder(self.isolation)
+            outer = ["prlimit", f"--nproc={NPROC_WITHOUT_ROOT}", "--",
+                     "nsenter", "-t", str(holder.pid), "-U", "--", *outer]
+        try:
+            with open(self.dir / "dockerd.log", "wb") as log:
+                self._proc = subprocess.Popen(
+                    outer, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    env=env, start_new_session=True,  # a terminal's Ctrl-C reaches us only
+                )
+        finally:
+            if holder is not None:
+                _end(holder, after=self._proc)
+
     def _start_up(self, t0: float) -> None:
         """Wait for the daemon, load the fixtures, note what `reset` goes back to."""
-        self._wait_ready(t0)
+        deadline = t0 + START_TIMEOUT
+        self._wait_init(deadline)
+        self._connect(deadline)
+        self.started_in = time.monotonic() - t0
+        self._version = f"docker {self.client.version().get('Version', '?')}"
         if self._fixtures is not None:
             self._load(self._fixtures[0])
-        # What `reset` goes back to: the Docker objects and dockerd's own names in /run
-        # (plus the two it creates only later, with the first container and iptables rule).
+        # What `reset` goes back to: the Docker objects, the files of the private root and
+        # dockerd's own names in /run (plus the two it creates only later, with the first
+        # container and iptables rule).
         self._before = docker_objects(self.client)
+        self._skeleton = self.host_path("/sbx/skeleton").read_bytes()
         self._run_names = sorted(
             {*os.listdir(self.host_path("/run")), "containerd", "xtables.lock"}
         )
@@ -123,23 +192,17 @@ class NamespaceSandbox:
         except OSError:
             return ""
 
-    def _wait_ready(self, t0: float) -> None:
-        deadline = t0 + START_TIMEOUT
-        self._wait_init(deadline)
-        self._connect(deadline)
-        self.started_in = time.monotonic() - t0
-        self._version = f"docker {self.client.version().get('Version', '?')}"
-
     def _wait_init(self, deadline: float) -> None:
-        """Learn the namespaces' PID 1 (unshare's only child) and note it for `sweep`."""
-        children = f"/proc/{self._proc.pid}/task/{self._proc.pid}/children"
+        """Learn the namespaces' PID 1 (``init.sh outer`` notes it) and record it."""
+        record = self.dir / "init.pid"
         while not self._init_pid:
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                self._init_pid = int(Path(children).read_text().split()[0])
+            with contextlib.suppress(OSError, ValueError):
+                self._init_pid = int(record.read_text())
                 self._init_start = start_time(self._init_pid)
-                (self.dir / "init.json").write_text(
-                    json.dumps({"pid": self._init_pid, "start": self._init_start})
-                )
+                (self.dir / "init.json").write_text(json.dumps({
+                    "pid": self._init_pid, "start": self._init_start,
+                    "pid_ns": os.readlink("/proc/self/ns/pid"),
+                }))
             self._check_running(deadline)
 
     def _connect(self, deadline: float) -> None:
@@ -158,10 +221,10 @@ class NamespaceSandbox:
             time.sleep(0.01)
 
     def _check_running(self, deadline: float) -> None:
-        if self._proc.poll() is not None:
+        if self._proc is not None and self._proc.poll() is not None:
             raise SandboxError(
-                "the sandbox's dockerd exited while starting (this needs Linux, root and "
-                "Debian's docker.io, tini and util-linux). Its log ends:\n" + self._log_tail()
+                "the sandbox's dockerd exited while starting (this needs Linux and Debian's "
+                "docker.io, tini and util-linux). Its log ends:\n" + self._log_tail()
             )
         if time.monotonic() > deadline:
             raise SandboxError(
@@ -199,12 +262,24 @@ class NamespaceSandbox:
             raise ConfigError(f"sandbox file paths must be absolute without '..', got {path!r}")
         return Path(f"/proc/{self._init_pid}/root{path}")
 
+    def enter_argv(self, *, cgroup: str = "pages", network: bool = True) -> list[str]:
+        """The argv prefix that runs a program inside: it joins the sandbox's cgroup (``pages``
+        for page shells; ``""``, the sandbox's own, for the runner's chores, so a page's fork
+        bomb there can't stop a reset), then enters every namespace — the user namespace
+        included — with a clean environment on both sides of ``nsenter``."""
+        namespaces = ["-m", "-u", "-i", "-p", "-C", "-r", "-w"] + (["-n"] if network else [])
+        if self.isolation.mode != "namespaces":
+            namespaces = ["-U", *namespaces]
+        joins = cgroups.join_paths(self.id, cgroup) if self.isolation.limited else []
+        return ["/usr/bin/env", "-i", f"PATH={SANDBOX_PATH}", "/bin/sh", "-c", _JOIN, "sh",
+                *joins, "--", "nsenter", "-t", str(self._init_pid), *namespaces, "--",
+                "/usr/bin/env", "-i"]
+
     def open_session(self) -> SandboxSession:
         if self._closed:
             raise SandboxError("this sandbox was closed")
-        prefix = ["nsenter", "-t", str(self._init_pid), "-m", "-n", "-p", "-u", "-i", "--"]
         with mapped_errors("start a shell in the sandbox"):
-            session = SandboxSession(self, prefix)
+            session = SandboxSession(self, self.enter_argv())
         with self._lock:
             self._sessions.append(session)
         return session
@@ -215,15 +290,15 @@ class NamespaceSandbox:
         # absolute symlink in the sandbox (/etc/localtime -> /usr/share/...) would resolve
         # against the host's root and the write would land on the host.
         self._inside(["sh", "-c", 'mkdir -p -- "$(dirname -- "$1")" && cat >"$1"', "sh", path],
-                     "write in", content)
+                     f"write {path} in", content)
 
     def _inside(self, argv: list[str], doing: str, stdin: bytes = b"") -> None:
-        """Run ``argv`` in the sandbox's mount, UTS, IPC and PID namespaces (mount and umount
-        need the PID one: they read /proc/self), clean environment."""
-        command = ["nsenter", "-t", str(self._init_pid), "-m", "-u", "-i", "-p", "--",
-                   "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", *argv]
+        """Run ``argv`` inside as the sandbox's root, from the sandbox's own cgroup."""
+        command = [*self.enter_argv(cgroup=""), f"PATH={INSIDE_PATH}",
+                   f"SBX_MODE={self.isolation.mode}", *argv]
         try:
-            done = subprocess.run(command, input=stdin, capture_output=True, timeout=60)
+            done = subprocess.run(command, input=stdin, capture_output=True, timeout=60,
+                                  env=LAUNCH_ENV)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SandboxError(f"could not {doing} the sandbox: {exc}") from exc
         if done.returncode != 0:
@@ -232,18 +307,24 @@ class NamespaceSandbox:
             )
 
     def reset(self) -> None:
-        """Forget the last page: close its sessions; remove the containers, networks, volumes,
-        images and tags created since the sandbox was ready (and load again a fixture the page
-        removed); give back the file view `start` made — a fresh /etc, empty /tmp, /root,
-        /home and the other scratch file systems, nothing added to the root, /dev or /run —
-        the hostname, and no IPC objects (``reset`` in init.sh, one process)."""
+        """Forget the last page: close its sessions (and kill what they left in the pages
+        cgroup); remove the containers, networks, volumes, images and tags created since the
+        sandbox was ready (and load again a fixture the page removed); give back the file view
+        `start` made — a fresh /etc, empty /tmp, /root, /home and the other scratch file
+        systems, nothing added to the root, /dev or /run — the hostname, and no IPC objects
+        (``reset`` in init.sh, one process); then make sure the daemon still answers."""
         self._close_sessions()
+        if self.isolation.limited:
+            with mapped_errors("stop what the page left running"):
+                cgroups.kill(self.id, "pages")
         with mapped_errors("reset the sandbox"):
             lost = remove_new_objects(self.client, self._before)
             if lost and self._fixtures is not None:
                 self._load([f for f in self._fixtures[0] if f.tag in lost])
         self._inside(["bash", "-c", INIT_SCRIPT.read_text(), INIT_SCRIPT.name, "reset",
-                      *self._run_names], "reset")
+                      *self._run_names], "reset", self._skeleton)
+        with mapped_errors("reach the sandbox's daemon after the reset"):
+            self.client.ping()
 
     def kill_containers_since(self, started: float) -> None:
         """Kill running containers created at or after ``started`` (a timed-out command's)."""
@@ -251,7 +332,7 @@ class NamespaceSandbox:
         with contextlib.suppress(docker.errors.DockerException, OSError):
             for container in api.containers():  # running ones; "Created" in whole seconds
                 if container.get("Created", 0) >= started - 1.0:
-                    with contextlib.suppress(docker.errors.APIError):
+                    with contextlib.suppress(docker.errors.DockerException, OSError):
                         api.kill(container["Id"])
 
     def close(self) -> None:
@@ -259,21 +340,39 @@ class NamespaceSandbox:
             if self._closed:
                 return
             self._closed = True
+        with cleanup.shielded():
+            try:
+                self._teardown()
+            finally:
+                cleanup.unregister(self)
+
+    def _teardown(self) -> None:
+        """Kill everything, then remove the cgroup and the directory; the owner lock goes
+        last, so a sweep never races a teardown."""
         self._close_sessions()
         with contextlib.suppress(Exception):
             if self.client is not None:
                 self.client.close()
         if self._init_pid:
             kill_and_wait(self._init_pid, self._init_start)
-        with contextlib.suppress(ProcessLookupError):
-            self._proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._proc.wait(timeout=10)
+        if self._proc is not None:
+            # The launcher reaps the inner `unshare` once PID 1 is gone; killed first, it would
+            # leave that process to the host's init, which may not reap (a zombie).
+            try:
+                self._proc.wait(timeout=10 if self._init_pid else 0.1)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    self._proc.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(timeout=10)
         try:
-            remove_cgroups(self.id)
+            if self.isolation.limited:
+                cgroups.kill(self.id)
+                cgroups.remove(self.id)
         finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            cleanup.unregister(self)
+            rootfs.remove_tree(self.dir)
+            if self._lock_file is not None:
+                self._lock_file.close()
 
     def _close_sessions(self) -> None:
         with self._lock:
@@ -288,33 +387,48 @@ class NamespaceSandbox:
         self.close()
 
 
-def _prepare_dir(directory: Path) -> Path:
-    """The sandbox's directory on the host: owner record, dockerd's config, data root."""
-    (directory / "sock").mkdir(parents=True)
-    (directory / "data").mkdir()
-    (directory / "owner.json").write_text(
-        json.dumps({"pid": os.getpid(), "start": start_time(os.getpid())})
-    )
-    # key.json would otherwise be written to /etc/docker, which `reset` gives back fresh.
-    (directory / "sock" / "daemon.json").write_text(json.dumps({
-        "deprecated-key-path": "/run/docker-key.json",
-        "log-level": "warn",
-        "storage-driver": "overlay2",
-    }))
-    return directory
+_JOIN = 'while [ "$1" != -- ]; do echo $$ >"$1"; shift; done; shift; exec "$@"'
+"""Join every cgroup named before ``--`` (by writing our pid), then exec the rest."""
 
 
-def _launch(directory: Path, sandbox_id: str) -> subprocess.Popen[bytes]:
-    """Start ``init.sh start`` as PID 1 of new namespaces; dockerd logs to the dir."""
-    data_mode = "tmpfs" if fs_type(directory) in ("overlay", "overlayfs") else "disk"
-    with open(directory / "dockerd.log", "wb") as log:
-        return subprocess.Popen(
-            ["unshare", "--mount", "--net", "--pid", "--uts", "--ipc", "--fork",
-             "bash", str(INIT_SCRIPT), "start", str(directory),
-             f"/{CGROUP_PREFIX}{sandbox_id}", data_mode],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # a terminal's Ctrl-C reaches us, and we tear down
-        )
+def _user_namespace_holder(isolation: Isolation) -> subprocess.Popen[bytes]:
+    """A non-root runner's first user namespace: a process sitting in a new one that Debian's
+    setuid ``newuidmap``/``newgidmap`` map onto the user (0) and its subordinate ids (1…)."""
+    assert isolation.subordinate is not None
+    holder = subprocess.Popen(["unshare", "--user", "--", "setpriv", "--pdeathsig", "KILL",
+                               "sleep", "600"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=LAUNCH_ENV)
+    own = os.readlink("/proc/self/ns/user")
+    deadline = time.monotonic() + 10
+    while os.readlink(f"/proc/{holder.pid}/ns/user") == own:
+        if time.monotonic() > deadline or holder.poll() is not None:
+            _end(holder)
+            raise SandboxError("could not make a user namespace for the sandbox")
+        time.sleep(0.001)
+    uid, gid = isolation.subordinate
+    for tool, own_id, first in (("newuidmap", os.getuid(), uid), ("newgidmap", os.getgid(), gid)):
+        done = subprocess.run([tool, str(holder.pid), "0", str(own_id), "1", "1", str(first),
+                               str(MAP_COUNT)], capture_output=True, text=True, env=LAUNCH_ENV,
+                              check=False, timeout=30)
+        if done.returncode != 0:
+            _end(holder)
+            raise SandboxError(f"{tool} refused to map the sandbox's ids: "
+                               f"{done.stderr.strip() or done.returncode}")
+    return holder
+
+
+def _end(holder: subprocess.Popen[bytes], after: subprocess.Popen[bytes] | None = None) -> None:
+    """Kill the holder once ``after`` (which entered its namespace) has left our own."""
+    if after is not None:
+        own = os.readlink("/proc/self/ns/user")
+        deadline = time.monotonic() + 10
+        with contextlib.suppress(OSError):
+            while os.readlink(f"/proc/{after.pid}/ns/user") == own \
+                    and after.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.001)
+    holder.kill()
+    holder.wait()
 
 
 class SandboxSession:
@@ -323,7 +437,7 @@ class SandboxSession:
 
     def __init__(self, sandbox: NamespaceSandbox, prefix: list[str]) -> None:
         self._sandbox = sandbox
-        self._shell = PtySession(prefix, env={"HOME": "/root"},
+        self._shell = PtySession(prefix, env={"HOME": "/root", "PATH": INSIDE_PATH},
                                  on_timeout=sandbox.kill_containers_since,
                                  ptmx=str(sandbox.host_path("/dev/pts/ptmx")))
 
@@ -337,7 +451,7 @@ class SandboxSession:
         self._shell.close()
 
 
-# -- backends ---------------------------------------------------------------------------------
+# -- the backend ------------------------------------------------------------------------------
 
 
 class SandboxBackend:
@@ -353,6 +467,10 @@ class SandboxBackend:
         cleanup.install_handlers()  # here, usually on the main thread; workers cannot
         with mapped_errors("remove what earlier runs left"):
             cleanup.sweep(config.cache_dir)
+        isolation = detect(config.isolation)
+        for note in (isolation.warning, rootfs.choose_client().note):
+            if note:
+                _warn_once(note)
 
     def start(self) -> NamespaceSandbox:
         with self._lock, mapped_errors("build the fixture images"):
@@ -362,6 +480,15 @@ class SandboxBackend:
         return NamespaceSandbox.start(self.config, self._fixtures)
 
 
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warn(message)
+
+
 def missing_tools(path: str) -> dict[str, str]:
     """The programs the sandbox runs that are not on ``path``, each with its Debian package."""
     return {tool: package for tool, package in REQUIRED_TOOLS.items()
@@ -369,13 +496,8 @@ def missing_tools(path: str) -> dict[str, str]:
 
 
 def _check_preconditions() -> None:
-    """Root and the programs, checked before anything starts: one sentence, not a traceback
-    from deep inside ``unshare``."""
-    if os.geteuid() != 0:
-        raise SandboxError(
-            "the sandbox backend needs root (it creates namespaces and runs dockerd); "
-            "run as root, or choose the 'local' backend for snippets without docker."
-        )
+    """The programs, checked before anything starts: one sentence, not a traceback from deep
+    inside ``unshare`` (whether this machine can make a user namespace is `detect`'s)."""
     missing = missing_tools(SANDBOX_PATH)
     if missing:
         packages = " ".join(sorted(set(missing.values())))
@@ -384,4 +506,3 @@ def _check_preconditions() -> None:
             f"install Debian's {packages} (apt-get install {packages}), "
             "or choose the 'local' backend for snippets without docker."
         )
-

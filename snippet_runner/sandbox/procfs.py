@@ -1,4 +1,4 @@
-"""Processes and cgroups as the kernel shows them: /proc and /proc/self/mountinfo.
+"""Processes and mounts as the kernel shows them: /proc and /proc/self/mountinfo.
 
 Every pid the sandbox layer keeps comes with the kernel's start time of that process, so that a
 recycled pid is never mistaken for ours.
@@ -7,18 +7,11 @@ recycled pid is never mistaken for ours.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-
-from ..errors import SandboxError
-
-CGROUP_PREFIX = "snippet-runner-"
-"""Every sandbox's cgroup is ``/snippet-runner-<sandbox id>`` in every hierarchy (dockerd's
-``--cgroup-parent``)."""
 
 
 def proc_stat(pid: int | str) -> tuple[bytes, list[bytes]] | None:
@@ -84,43 +77,6 @@ def mounts(mountinfo: str) -> Iterator[tuple[str, str]]:
         fields = left.split()
         if len(fields) > 4 and right:
             yield fields[4].replace("\\040", " "), right.split()[0]
-
-
-def cgroup_hierarchies(mountinfo: str) -> list[Path]:
-    """Where the cgroup hierarchies are mounted: one per v1 controller (cgroup v1), the v1 ones
-    plus ``unified`` (hybrid), or just ``/sys/fs/cgroup`` (v2). Read from mountinfo rather
-    than guessed from the directory tree, so every layout is handled by the same code."""
-    return [Path(point) for point, fstype in mounts(mountinfo)
-            if fstype in ("cgroup", "cgroup2")]
-
-
-def cgroup_dirs(pattern: str) -> list[Path]:
-    """The directories matching ``pattern`` at the top of every mounted cgroup hierarchy
-    (dockerd's ``--cgroup-parent`` is absolute, so its cgroups are there)."""
-    with open("/proc/self/mountinfo") as f:
-        hierarchies = cgroup_hierarchies(f.read())
-    return [path for root in hierarchies for path in root.glob(pattern) if path.is_dir()]
-
-
-def remove_cgroup(path: Path, timeout: float = 5.0) -> None:
-    """rmdir a cgroup bottom-up; retries while dying tasks still hold it (EBUSY)."""
-    deadline = time.monotonic() + timeout
-    for sub in sorted((p for p, _, _ in os.walk(path)), key=len, reverse=True):
-        while True:
-            try:
-                os.rmdir(sub)
-                break
-            except FileNotFoundError:
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EBUSY, errno.ENOTEMPTY) or time.monotonic() > deadline:
-                    raise SandboxError(f"could not remove cgroup {sub}: {exc}") from exc
-                time.sleep(0.02)
-
-
-def remove_cgroups(sandbox_id: str) -> None:
-    for path in cgroup_dirs(CGROUP_PREFIX + sandbox_id):
-        remove_cgroup(path)
 
 
 def fs_type(path: Path) -> str:

@@ -16,8 +16,8 @@ from snippet_runner.errors import ConfigError, SandboxError
 from snippet_runner.model import Sandbox
 from snippet_runner.sandbox import get_backend
 from snippet_runner.sandbox import namespace as sandbox_module
+from snippet_runner.sandbox.cgroups import cgroup_hierarchies
 from snippet_runner.sandbox.namespace import REQUIRED_TOOLS, SandboxBackend, missing_tools
-from snippet_runner.sandbox.procfs import cgroup_hierarchies
 
 
 @pytest.fixture(params=["local", pytest.param("sandbox", marks=pytest.mark.sandbox)])
@@ -203,7 +203,7 @@ def test_no_dockerd_is_one_sentence_naming_the_package(
     assert not (tmp_path / "cache").exists()  # nothing was started or swept
 
 
-def test_not_root_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
+def test_a_user_without_subordinate_ids_gets_one_sentence(tmp_path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix=f"snippet-runner-test-{os.getpid()}-") as tmp:
         os.chmod(tmp, 0o777)  # nobody may write its cache here: the message is about root
         Path(tmp, "page.md").write_text("# T\n\n```console\n$ echo hi\nhi\n```\n")
@@ -215,4 +215,6 @@ def test_not_root_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
         )
     assert done.returncode != 0
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "needs root" in done.stderr and "'local' backend" in done.stderr
+    # Without root the sandbox runs in the user's own user namespace: the sentence names what
+    # this user lacks for that (nobody has no subordinate ids) and the way out.
+    assert "subordinate ids for nobody" in done.stderr and "'local' backend" in done.stderr

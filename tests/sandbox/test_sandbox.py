@@ -16,9 +16,9 @@ from snippet_runner.config import RunConfig
 from snippet_runner.errors import ConfigError, MissingImageError, SandboxError
 from snippet_runner.model import Status
 from snippet_runner.sandbox import get_backend
+from snippet_runner.sandbox.cgroups import CGROUP_PREFIX, cgroup_hierarchies
 from snippet_runner.sandbox.fixtures import fixtures_for, fixtures_key
 from snippet_runner.sandbox.namespace import NamespaceSandbox, SandboxBackend, SandboxSession
-from snippet_runner.sandbox.procfs import CGROUP_PREFIX, cgroup_hierarchies
 
 pytestmark = pytest.mark.sandbox
 
