@@ -167,16 +167,19 @@ class _Pool:
             raise self.failure
 
     def _stop(self, threads: list[threading.Thread]) -> None:
-        """Close every live sandbox (that kills its commands) and give workers time to end."""
-        with self.lock:
-            self.stopping.set()
-            live, self.live = self.live, []
-        for box in live:
-            with contextlib.suppress(SnippetRunnerError):
-                box.close()
-        deadline = time.monotonic() + _STOP_GRACE
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        """Close every live sandbox (that kills its commands) and give workers time to end —
+        and to close a sandbox they were starting. Another Ctrl-C meanwhile waits (a teardown
+        cut short would leave a daemon behind)."""
+        with sandbox.shielded():
+            with self.lock:
+                self.stopping.set()
+                live, self.live = self.live, []
+            for box in live:
+                with contextlib.suppress(SnippetRunnerError):
+                    box.close()
+            deadline = time.monotonic() + _STOP_GRACE
+            for thread in threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def _work(self) -> None:
         box: Sandbox | None = None

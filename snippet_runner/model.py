@@ -175,6 +175,9 @@ class RunResult:
     """Wall-clock seconds."""
     timed_out: bool = False
     """True when the command was killed by its timeout."""
+    note: str = ""
+    """What the sandbox has to say about a failure, shown under a mismatch (e.g. that it
+    refused the command a privilege it never grants); empty when it has nothing to add."""
 
 
 @dataclass(frozen=True)

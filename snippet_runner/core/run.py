@@ -146,8 +146,9 @@ def _run_script(state: PageRun, snippet: Snippet) -> Outcome:
         return Outcome(snippet, None, Status.TIMEOUT, ran, diff=_timeout_message(state, snippet))
     if ran.exit_code != snippet.options.exit:
         return Outcome(snippet, None, Status.FAILED, ran,
-                       diff=f"the script ended with exit status {ran.exit_code}, expected "
-                            f"{snippet.options.exit}; its output:\n{ran.output}")
+                       diff=_with_note(f"the script ended with exit status {ran.exit_code}, "
+                                       f"expected {snippet.options.exit}; its output:\n"
+                                       f"{ran.output}", ran))
     return Outcome(snippet, None, Status.PASSED, ran)
 
 
@@ -164,7 +165,13 @@ def _run_command(state: PageRun, snippet: Snippet, command: Command, last: bool)
     verdict = compare(command.expected, ran.output, ran.exit_code,
                       default_exit=default_exit(snippet, command))
     status = Status.PASSED if verdict.matched else Status.FAILED
-    return Outcome(snippet, command, status, ran, diff=verdict.diff, fixes=applied)
+    return Outcome(snippet, command, status, ran, diff=_with_note(verdict.diff, ran),
+                   fixes=applied)
+
+
+def _with_note(diff: str, ran: RunResult) -> str:
+    """A mismatch's diff, and what the sandbox had to say about the failure, if anything."""
+    return f"{diff}\n{ran.note}" if diff and ran.note else diff
 
 
 def _timeout_message(state: PageRun, snippet: Snippet) -> str:

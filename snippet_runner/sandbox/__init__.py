@@ -22,6 +22,7 @@ from ..config import BACKENDS as BACKEND_NAMES
 from ..config import RunConfig
 from ..errors import ConfigError
 from ..model import Backend
+from .cleanup import shielded
 from .fixtures import fixtures_for, fixtures_key
 from .local import LocalBackend
 
@@ -94,4 +95,4 @@ def images_identity(config: RunConfig) -> str:
     return fixtures_key(fixtures_for(config))
 
 
-__all__ = ["BACKENDS", "engine_identity", "get_backend", "images_identity"]
+__all__ = ["BACKENDS", "engine_identity", "get_backend", "images_identity", "shielded"]

@@ -52,8 +52,9 @@ class Closable(Protocol):
 _LIVE: weakref.WeakSet[Closable] = weakref.WeakSet()
 _LIVE_LOCK = threading.RLock()  # re-entrant: a signal handler may close while we hold it
 _HANDLERS_INSTALLED = False
-_SHIELD = {"depth": 0}
-"""How many `shielded` blocks the main thread is in (signals wait while it is above 0)."""
+_SHIELD = {"depth": 0, "signalled": 0}
+"""How many `shielded` blocks the main thread is in (signals wait while it is above 0), and
+whether a signal was acted on already."""
 _HELD: list[tuple[int, FrameType | None]] = []
 """Signals that arrived inside a shielded block, acted on when it ends."""
 _ACT: dict[int, Any] = {}
@@ -105,7 +106,9 @@ def shielded() -> Iterator[None]:
         if _SHIELD["depth"] == 0 and _HELD:
             held = list({num: (num, frame) for num, frame in _HELD}.values())
             _HELD.clear()
-            for num, frame in held:
+            # Once a signal was acted on, the run is ending because of it: a second one only
+            # says "hurry", and must not turn a SIGTERM's exit status into a Ctrl-C's.
+            for num, frame in held if not _SHIELD["signalled"] else ():
                 _handle(num, frame)
 
 
@@ -114,6 +117,7 @@ def _handle(num: int, frame: FrameType | None) -> None:
     if _SHIELD["depth"]:
         _HELD.append((num, frame))
         return
+    _SHIELD["signalled"] = 1
     close_all()
     previous = _ACT.get(num, signal.SIG_DFL)
     if callable(previous):

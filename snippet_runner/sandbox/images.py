@@ -46,6 +46,10 @@ def ensure_fixtures(config: RunConfig, start_builder: Callable[[], Builder]
         if (target / "done").exists():
             os.utime(target)  # recently used: kept by the pruning below
             return fixtures, target
+        # Holding the lock, we are the only builder: a staging directory left here is a killed
+        # build's (its context too), and goes.
+        for stale in base.glob(".build-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         builder = start_builder()
         try:
             staging = Path(tempfile.mkdtemp(prefix=".build-", dir=base))
@@ -71,7 +75,9 @@ def _prune(base: Path, keep: int) -> None:
 
 
 def _build(builder: Builder, fixture: Fixture, out_dir: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix=f"snippet-runner-ctx-{os.getpid()}-") as tmp:
+    # The context lives in the staging directory, so a build killed half-way leaves nothing
+    # outside the cache (the next build removes it).
+    with tempfile.TemporaryDirectory(prefix=".context-", dir=out_dir) as tmp:
         context = Path(tmp)
         for rel, path in context_files(fixture):
             (context / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -207,6 +207,7 @@ inner() {   # inner R: the new root is R
     # What `reset` keeps on the file systems that hold the skeleton (the root and /dev); the
     # runner reads it once and hands it back to each reset (a page can write /sbx).
     find / /dev -xdev -mindepth 1 >/sbx/skeleton
+    awk '{ print $5 }' /proc/self/mountinfo >/sbx/mounts
     # dockerd's whole environment: the clean one, plus a proxy where nothing listens, so a pull
     # fails at once instead of waiting on DNS or the network.
     exec env -i "${CLEAN_ENV[@]}" HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 \
@@ -241,6 +242,18 @@ kill_strays() {
     done
 }
 
+# What a page mounted itself (`mount -t tmpfs none /mnt/ramdisk`): lazily unmounted, deepest
+# first, so the scratch file systems under it can be emptied. SBX_MOUNTS lists what `inner`
+# mounted; dockerd's own mounts go with the containers the reset removed before.
+unmount_page_mounts() {
+    local mp
+    while IFS= read -r mp; do
+        case $mp in /var/lib/docker/*|/run/docker/*|/run/containerd/*) continue ;; esac
+        grep -qxF -- "$mp" <<<"$SBX_MOUNTS" && continue
+        umount -l -- "$mp" 2>/dev/null || true
+    done < <(awk '{ print $5 }' /proc/self/mountinfo | sort -r)
+}
+
 reset() {
     local name skeleton
     skeleton=$(mktemp -u /dev/shm/.skeleton.XXXXXX)
@@ -250,6 +263,7 @@ reset() {
     # so that nothing still holding the old layer can make this fail; its tmpfs is freed after.
     umount -l /etc /sbx/etc-layer
     private_etc ""
+    unmount_page_mounts
     find "${SCRATCH[@]/#//}" /dev/shm /dev/mqueue -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
     cat >"$skeleton"
     find / /dev -xdev -mindepth 1 -print0 | { grep -zvxF -f "$skeleton" || true; } \

@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,6 +46,7 @@ from .images import ensure_fixtures
 from .isolation import MAP_COUNT, Isolation, detect
 from .local import warn
 from .missing_image import check_missing_image
+from .privileges import refusal_note
 from .procfs import fs_type, kill_and_wait, start_time
 from .session import PtySession
 
@@ -90,6 +92,7 @@ class NamespaceSandbox:
         self._before = DockerObjects()
         self._run_names: list[str] = []
         self._skeleton = b""
+        self._mounts = ""
         self._digests: dict[str, str] = {}
         self._version = ""
         self.client: Any = None
@@ -182,6 +185,7 @@ class NamespaceSandbox:
         # container and iptables rule).
         self._before = docker_objects(self.client)
         self._skeleton = self.host_path("/sbx/skeleton").read_bytes()
+        self._mounts = self.host_path("/sbx/mounts").read_text()
         self._run_names = sorted(
             {*os.listdir(self.host_path("/run")), "containerd", "xtables.lock"}
         )
@@ -295,7 +299,7 @@ class NamespaceSandbox:
     def _inside(self, argv: list[str], doing: str, stdin: bytes = b"") -> None:
         """Run ``argv`` inside as the sandbox's root, from the sandbox's own cgroup."""
         command = [*self.enter_argv(cgroup=""), f"PATH={INSIDE_PATH}",
-                   f"SBX_MODE={self.isolation.mode}", *argv]
+                   f"SBX_MODE={self.isolation.mode}", f"SBX_MOUNTS={self._mounts}", *argv]
         try:
             done = subprocess.run(command, input=stdin, capture_output=True, timeout=60,
                                   env=LAUNCH_ENV)
@@ -445,6 +449,8 @@ class SandboxSession:
         result = self._shell.run(command, timeout=timeout, stdin=stdin)
         if result.exit_code not in (0, None):
             check_missing_image(command, result.output)
+            if note := refusal_note(result.output):
+                return replace(result, note=note)
         return result
 
     def close(self) -> None:
