@@ -211,20 +211,44 @@ inner() {   # inner R: the new root is R
     # dockerd's whole environment: the clean one, plus a proxy where nothing listens, so a pull
     # fails at once instead of waiting on DNS or the network.
     exec env -i "${CLEAN_ENV[@]}" HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 \
-        NO_PROXY= /usr/bin/tini -- dockerd --config-file /sbx/conf/daemon.json \
-        --data-root /var/lib/docker --exec-root /run/docker --pidfile /run/docker.pid \
-        -H unix:///sbx/docker.sock
+        NO_PROXY= /usr/bin/tini -- bash /sbx/init.sh daemon
+}
+
+# tini's child: runs dockerd, and runs it again when `reset` asks (RESTART exists): Docker
+# hands out network subnets in turn and remembers the last one, so after a page that made a
+# network the next page would get another subnet than when it runs alone. A restarted daemon
+# starts counting afresh.
+RESTART=/run/sandbox-restart
+daemon() {
+    echo $$ >/run/sandbox-daemon.pid
+    while :; do
+        dockerd --config-file /sbx/conf/daemon.json --data-root /var/lib/docker \
+            --exec-root /run/docker --pidfile /run/docker.pid -H unix:///sbx/docker.sock \
+            && status=0 || status=$?
+        [[ -e $RESTART ]] || exit "$status"
+        rm -f "$RESTART"
+    done
+}
+
+# From reset: stop dockerd (no container runs any more) and let `daemon` start it again.
+restart_daemon() {
+    local pid
+    read -r pid </run/docker.pid || [[ -n $pid ]]   # dockerd writes no final newline
+    touch "$RESTART"
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
 }
 
 # -- reset ------------------------------------------------------------------------------------
 
 # Kill what a page left running outside its shell's session (`setsid`, self-daemonising
-# programs): such processes end up as children of PID 1 here. Kept: PID 1, dockerd with
-# everything under it, and this script. (Containers' shims are children of PID 1 too, but
+# programs): such processes end up as children of PID 1 here. Kept: PID 1, the daemon's
+# supervisor with dockerd and everything under it, and this script. (Containers' shims are children of PID 1 too, but
 # `reset` runs after every container of the page was removed, and none exist before.)
 kill_strays() {
     local -A parent name
-    local stat pid fields p
+    local stat pid fields p supervisor
+    read -r supervisor </run/sandbox-daemon.pid
     for stat in /proc/[0-9]*/stat; do
         pid=${stat#/proc/} pid=${pid%/stat}
         { IFS= read -r stat <"$stat"; } 2>/dev/null || continue
@@ -236,7 +260,7 @@ kill_strays() {
         while [[ $p != "$$" && ${parent[$p]:-} && ${parent[$p]} != 0 && ${parent[$p]} != 1 ]]; do
             p=${parent[$p]}
         done
-        if [[ $pid != 1 && $p != "$$" && ${parent[$p]:-} == 1 && ${name[$p]} != dockerd ]]; then
+        if [[ $pid != 1 && $p != "$$" && ${parent[$p]:-} == 1 && $p != "$supervisor" ]]; then
             kill -KILL "$pid" 2>/dev/null || true
         fi
     done
@@ -273,6 +297,7 @@ reset() {
         [[ -e $name || -L $name ]] || continue
         [[ " $* " == *" ${name#/run/} "* ]] || rm -rf -- "$name"
     done
+    [[ ${SBX_RESTART:-} == 1 ]] && restart_daemon
     # `hostname`, not /proc/sys/kernel/hostname: in a user namespace that file is the host's.
     [[ $(hostname) == sandbox ]] || hostname sandbox
     local shm msg sem

@@ -296,10 +296,12 @@ class NamespaceSandbox:
         self._inside(["sh", "-c", 'mkdir -p -- "$(dirname -- "$1")" && cat >"$1"', "sh", path],
                      f"write {path} in", content)
 
-    def _inside(self, argv: list[str], doing: str, stdin: bytes = b"") -> None:
+    def _inside(self, argv: list[str], doing: str, stdin: bytes = b"", *,
+                restart: bool = False) -> None:
         """Run ``argv`` inside as the sandbox's root, from the sandbox's own cgroup."""
         command = [*self.enter_argv(cgroup=""), f"PATH={INSIDE_PATH}",
-                   f"SBX_MODE={self.isolation.mode}", f"SBX_MOUNTS={self._mounts}", *argv]
+                   f"SBX_MODE={self.isolation.mode}", f"SBX_MOUNTS={self._mounts}",
+                   f"SBX_RESTART={int(restart)}", *argv]
         try:
             done = subprocess.run(command, input=stdin, capture_output=True, timeout=60,
                                   env=LAUNCH_ENV)
@@ -322,13 +324,28 @@ class NamespaceSandbox:
             with mapped_errors("stop what the page left running"):
                 cgroups.kill(self.id, "pages")
         with mapped_errors("reset the sandbox"):
+            made_networks = bool(docker_objects(self.client).networks - self._before.networks)
             lost = remove_new_objects(self.client, self._before)
             if lost and self._fixtures is not None:
                 self._load([f for f in self._fixtures[0] if f.tag in lost])
         self._inside(["bash", "-c", INIT_SCRIPT.read_text(), INIT_SCRIPT.name, "reset",
-                      *self._run_names], "reset", self._skeleton)
+                      *self._run_names], "reset", self._skeleton,
+                     restart=made_networks)
         with mapped_errors("reach the sandbox's daemon after the reset"):
-            self.client.ping()
+            self._await_daemon(time.monotonic() + START_TIMEOUT)
+            if made_networks:  # a new daemon: its built-in networks have new ids
+                self._before = docker_objects(self.client)
+
+    def _await_daemon(self, deadline: float) -> None:
+        """Until the daemon answers (again, after a restart)."""
+        while True:
+            try:
+                self.client.ping()
+                return
+            except Exception:  # refused, reset, not yet listening: all mean "not yet"
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def kill_containers_since(self, started: float) -> None:
         """Kill running containers created at or after ``started`` (a timed-out command's)."""
