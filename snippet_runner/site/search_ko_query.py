@@ -6,7 +6,7 @@ the index knows which words exist. Material's search worker receives the whole i
 page starts it; ``search_ko_query.js``, prepended to that worker in the built site, learns the
 index's words from the same message and also asks for a compound's parts (all required), adding
 those hits to the ones of the query as typed. Nothing new is downloaded: the worker file just
-grows by about 3 kB.
+grows by about 6 kB (2.3 kB gzipped).
 """
 
 from __future__ import annotations
