@@ -385,11 +385,14 @@ def test_page_requests_nothing_from_another_host_and_diagrams_render(served: str
                 page.goto(served + POST_URL)
                 page.wait_for_load_state("networkidle")
                 assert page.evaluate("document.body.dataset.mdColorScheme") == scheme
+                # The wide layouts show on a desktop; the narrow ones (lazy) are not fetched.
                 sizes = page.evaluate(
                     "Array.from(document.querySelectorAll('article img'))"
+                    ".filter(i => getComputedStyle(i).display !== 'none')"
                     ".map(i => [i.currentSrc, i.naturalWidth, i.clientWidth])"
                 )
                 assert len(sizes) == 2 and all(n > 0 and w > 0 for _, n, w in sizes), sizes
+                assert not any("-narrow." in u for u in requests), requests
                 foreign = [u for u in requests if not u.startswith(served)]
                 assert foreign == [] and len(requests) > 5
                 font = page.evaluate("getComputedStyle(document.body).fontFamily")
