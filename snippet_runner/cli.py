@@ -35,7 +35,7 @@ from .core.report import (
     to_json,
     to_junit,
 )
-from .core.rewrite import Edit, ensure_writable, rewrite_file
+from .core.rewrite import Edit, ensure_writable, rewrite_file, sweep_beside
 from .core.update import update_edits
 from .errors import ConfigError, SnippetRunnerError
 from .model import Fix, FixSafety, Page, PageReport, Status
@@ -366,10 +366,17 @@ def _safe_fixes(page: Page) -> list[Fix]:
     return safe_fixes(page.fixes)
 
 
+def _sweep_rewrites(pages: list[Page]) -> None:
+    """Before rewriting: clear what killed rewrites left beside the pages."""
+    for note in sweep_beside(p.path for p in pages):
+        sys.stderr.write(f"snippet-runner: {note}\n")
+
+
 def cmd_fix(args: argparse.Namespace) -> int:
     """``fix``: report fixes, or apply the safe ones."""
     pages = _load(args.paths)
     if args.write:  # all or nothing: refuse before the first file is touched
+        _sweep_rewrites(pages)
         for page in pages:
             if _safe_fixes(page):
                 ensure_writable(page.path)
@@ -412,6 +419,7 @@ def _refuse_pending_fixes(pages: list[Page]) -> None:
 def cmd_update(args: argparse.Namespace) -> int:
     """``update``: rewrite expected output where it differs from a real run."""
     pages = _load(args.paths)
+    _sweep_rewrites(pages)
     for page in pages:  # refuse before a long run whose results could not be written
         if any(s.commands for s in page.snippets):
             ensure_writable(page.path)

@@ -319,6 +319,24 @@ def test_fix_write_refuses_read_only_files_before_touching_any(tmp_path: Path) -
     assert cli("fix", "--check", locked).returncode == 1  # reading it is fine
 
 
+def test_fix_write_sweeps_what_killed_rewrites_left(tmp_path: Path) -> None:
+    """Temporary files of a rewrite that was killed (no lock on them: tests/core/test_rewrite.py
+    kills real ones) are removed; a journal that can't be settled is named on stderr."""
+    page = tmp_path / "p.md"
+    page.write_text("```sh\n$ docker run --it x\n```\n", encoding="utf-8")
+    stale = tmp_path / ".p.md.k3j4h5g6.snippet-runner.tmp"
+    stale.write_text("half a page", encoding="utf-8")
+    journal = tmp_path / ".p.md.z9y8x7w6.snippet-runner-journal.tmp"
+    journal.write_text(json.dumps({"kind": "snippet-runner in-place rewrite", "page": "p.md",
+                                   "old": "before", "new": "after"}), encoding="utf-8")
+    proc = cli("fix", "--write", page)
+    assert proc.returncode == 0 and not stale.exists() and journal.exists()
+    assert proc.stderr == (f"snippet-runner: {journal}: kept; a rewrite of {page} was "
+                           "interrupted and the page was changed since. The journal holds the "
+                           "text before and after that rewrite: compare, then delete it.\n")
+    assert "-it x" in page.read_text(encoding="utf-8")
+
+
 def test_update_refuses_a_page_with_pending_safe_fixes(tmp_path: Path) -> None:
     page = tmp_path / "p.md"
     text = "# t\n\n```console\n$ echo \u201chi there\u201d\n\u201chi there\u201d\n```\n"

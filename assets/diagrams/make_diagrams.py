@@ -4,8 +4,13 @@ This script is the diagrams' source: edit the shapes or the LABELS below, then r
 
     .venv/bin/python assets/diagrams/make_diagrams.py
 
-which rewrites bridge.{ko,en}.svg and host.{ko,en}.svg next to it.  Plain Python and no
-dependencies, so the output is reproducible byte for byte.
+which rewrites the SVGs next to it: bridge and host, each in two layouts — a wide one
+(``bridge.ko.svg``) for a desktop column and a narrow one (``bridge-narrow.ko.svg``) that a
+phone shows instead, whose labels stay at least 12 px tall in a 390 px wide screen — in Korean
+and English.  Plain Python and no dependencies, so the output is reproducible byte for byte.
+
+The wide files carry a width and height (opened on their own they show at full size); the
+narrow ones only a viewBox, so a phone that opens one fits it to the screen's width.
 
 The pictures sit on their own light card: an SVG shown through <img> cannot see the page's
 colour scheme, and a card keeps the same contrast in Material's light and dark palettes.
@@ -51,14 +56,20 @@ LABELS: dict[str, dict[str, str]] = {
         "host_eth0": "호스트 eth0",
         "nat": "NAT · 포트 게시",
         "outside": "외부 네트워크",
-        "publish": "-p 4000:4000 — 호스트 4000 → 컨테이너 4000",
+        "publish_flag": "-p 4000:4000",
+        "publish_what": "호스트 4000 → 컨테이너 4000",
         "client": "접속: 호스트IP:4000",
+        "bridge_title_lines": "bridge 모드:\n컨테이너와 호스트의 연결",
+        "netns_lines": "네트워크\n네임스페이스",
         "host_title": "host 모드: 리눅스와 Windows·macOS의 차이",
+        "host_title_lines": "host 모드:\n리눅스와 Windows·macOS의 차이",
         "host_desc": (
             "리눅스에서 --net=host로 만든 컨테이너는 별도의 네트워크 네임스페이스 없이 호스트의 "
             "네트워크 스택(eth0, 포트)을 그대로 사용하므로 포트를 매핑할 필요가 없다. "
-            "Windows와 macOS에서는 도커 엔진이 리눅스 가상머신 안에서 실행되므로, host 모드의 "
-            "컨테이너가 공유하는 것은 가상머신의 네트워크이고 실제 호스트의 네트워크가 아니다."
+            "Windows와 macOS의 Docker Desktop은 도커 엔진을 리눅스 가상머신 안에서 실행하므로, "
+            "host 모드의 컨테이너가 함께 쓰는 것은 그 가상머신의 네트워크다. Docker Desktop "
+            "4.34부터는 설정에서 host 네트워킹을 켤 수 있고, 켜면 컨테이너가 연 TCP·UDP 포트를 "
+            "PC에서도 쓸 수 있다. 기본으로는 꺼져 있다."
         ),
         "linux": "리눅스",
         "linux_host": "리눅스 호스트",
@@ -67,13 +78,15 @@ LABELS: dict[str, dict[str, str]] = {
         "host_container": "컨테이너 (--net=host)",
         "shares": "호스트의 스택을 그대로 사용",
         "no_mapping": "포트 매핑 필요 없음",
-        "winmac": "Windows · macOS",
-        "winmac_host": "Windows · macOS 호스트",
-        "winmac_stack": "호스트 네트워크 (따로 분리됨)",
-        "vm": "리눅스 가상머신 (VM)",
-        "vm_stack": "VM 네트워크 스택",
-        "vm_note": "여기서 host = 가상머신",
-        "not_shared": "호스트와 공유되지 않음",
+        "winmac": "Windows · macOS (Docker Desktop)",
+        "winmac_host": "내 PC (Windows · macOS)",
+        "vm": "리눅스 가상머신 (Docker Desktop)",
+        "vm_stack": "가상머신의 네트워크 스택",
+        "vm_note": "여기서 host = 이 가상머신",
+        "opt_in": "4.34 이상: 설정에서 켜면",
+        "opt_in_what": "TCP·UDP 포트를 내 PC와 나눠 씀",
+        "pc_stack": "내 PC의 네트워크 (localhost, 포트)",
+        "pc_default": "이 연결은 기본으로 꺼져 있음",
     },
     "en": {
         "bridge_title": "Bridge mode: how containers reach the host",
@@ -93,14 +106,20 @@ LABELS: dict[str, dict[str, str]] = {
         "host_eth0": "host eth0",
         "nat": "NAT · published ports",
         "outside": "outside network",
-        "publish": "-p 4000:4000 — host 4000 → container 4000",
+        "publish_flag": "-p 4000:4000",
+        "publish_what": "host 4000 → container 4000",
         "client": "connect to host-IP:4000",
+        "bridge_title_lines": "Bridge mode:\nhow containers reach the host",
+        "netns_lines": "network\nnamespace",
         "host_title": "Host mode: Linux versus Windows and macOS",
+        "host_title_lines": "Host mode:\nLinux versus Windows and macOS",
         "host_desc": (
             "On Linux a container started with --net=host has no network namespace of its own: "
             "it uses the host's network stack (eth0, ports) directly, so no port mapping is "
-            "needed. On Windows and macOS the Docker engine runs inside a Linux virtual "
-            "machine, so a host-mode container shares the VM's network, not the real host's."
+            "needed. On Windows and macOS, Docker Desktop runs the Docker engine inside a Linux "
+            "virtual machine, so a host-mode container shares that VM's network. Since Docker "
+            "Desktop 4.34, host networking can be turned on in the settings; then the TCP and "
+            "UDP ports a container opens can be used from the PC too. It is off by default."
         ),
         "linux": "Linux",
         "linux_host": "Linux host",
@@ -109,13 +128,15 @@ LABELS: dict[str, dict[str, str]] = {
         "host_container": "container (--net=host)",
         "shares": "uses the host's stack directly",
         "no_mapping": "no port mapping needed",
-        "winmac": "Windows · macOS",
-        "winmac_host": "Windows · macOS host",
-        "winmac_stack": "host network (kept apart)",
-        "vm": "Linux virtual machine (VM)",
-        "vm_stack": "VM network stack",
-        "vm_note": "here, host = the VM",
-        "not_shared": "not shared with the host",
+        "winmac": "Windows · macOS (Docker Desktop)",
+        "winmac_host": "your PC (Windows · macOS)",
+        "vm": "Linux VM (run by Docker Desktop)",
+        "vm_stack": "the VM's network stack",
+        "vm_note": "here, host = this VM",
+        "opt_in": "4.34 and later, once turned on:",
+        "opt_in_what": "TCP/UDP ports shared with your PC",
+        "pc_stack": "your PC's network (localhost, ports)",
+        "pc_default": "this link is off by default",
     },
 }
 
@@ -154,7 +175,15 @@ def _line(x1: float, y1: float, x2: float, y2: float, *, stroke: str = LINE,
     )
 
 
-def _svg(lang: str, width: int, height: int, title: str, desc: str, body: list[str]) -> str:
+def _lines(x: float, y: float, s: str, *, step: float, size: int, weight: str = "normal",
+           fill: str = INK) -> list[str]:
+    """A label broken at its newlines, one <text> per line, ``step`` apart."""
+    return [_text(x, y + i * step, part, size=size, weight=weight, fill=fill)
+            for i, part in enumerate(s.split("\n"))]
+
+
+def _svg(lang: str, width: int, height: int, title: str, desc: str, body: list[str], *,
+         fixed_size: bool = True) -> str:
     defs = (
         "<defs>"
         f'<marker id="arrow-port" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
@@ -165,11 +194,14 @@ def _svg(lang: str, width: int, height: int, title: str, desc: str, body: list[s
         "</marker>"
         "</defs>"
     )
-    # width/height 100% + viewBox: scales to the column, stays sharp when zoomed.
+    # viewBox: scales to the column, stays sharp when zoomed. A fixed width and height make
+    # the file open at full size on its own; without them (the narrow layouts) it fills the
+    # window, which is what a phone needs.
+    size = f'width="{width}" height="{height}" ' if fixed_size else ""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-labelledby="title desc" '
+        f'{size}role="img" aria-labelledby="title desc" '
         f'xml:lang="{lang}" lang="{lang}">\n'
         f'<title id="title">{escape(title)}</title>\n'
         f'<desc id="desc">{escape(desc)}</desc>\n'
@@ -203,11 +235,11 @@ def bridge(lang: str) -> str:
             _text(x + 120, 214, ip, size=13, mono=True, fill=MUTED),
             _line(x + 120, 224, x + 120, 300, stroke=CONTAINER_LINE),
             _text(x + 130, 276, t["veth"], size=13, anchor="start", fill=CONTAINER_LINE),
-            _text(x + 130, 292, f"veth{'a' if x == 70 else 'b'}", size=12, anchor="start",
+            _text(x + 130, 292, f"veth{'a' if x == 70 else 'b'}", size=13, anchor="start",
                   mono=True, fill=MUTED),
         ]
     body += [
-        _text(182, 246, t["listens"], size=12, fill=PORT, anchor="end"),
+        _text(180, 246, t["listens"], size=13, fill=PORT, anchor="end"),
         _box(110, 300, 440, 58, fill=BRIDGE, stroke=BRIDGE_LINE),
         _text(330, 326, t["docker0"], size=16, weight="bold"),
         _text(330, 346, "172.17.0.1/16", size=13, mono=True, fill=MUTED),
@@ -217,67 +249,161 @@ def bridge(lang: str) -> str:
         _text(330, 446, t["host_eth0"], size=15, weight="bold"),
         _text(330, 466, ":4000", size=13, mono=True, fill=PORT),
         # host eth0 ↔ outside network
-        _line(430, 449, 690, 449, arrow="arrow-line", both=True),
-        _box(690, 405, 160, 88, fill=CARD, stroke=LINE, dash=True),
-        _text(770, 443, t["outside"], size=15, weight="bold"),
-        _text(770, 468, t["client"], size=12, fill=MUTED),
+        _line(430, 449, 680, 449, arrow="arrow-line", both=True),
+        _box(680, 400, 180, 98, fill=CARD, stroke=LINE, dash=True),
+        _text(770, 440, t["outside"], size=15, weight="bold"),
+        _text(770, 466, t["client"], size=13, fill=MUTED),
         # published port: host 4000 → container A 4000
         f'<path d="M 230 462 L 50 462 L 50 198 L 112 198" fill="none" stroke="{PORT}" '
         'stroke-width="3" stroke-dasharray="8 5" marker-end="url(#arrow-port)"/>',
-        _text(50, 510, t["publish"], size=14, weight="bold", fill=PORT, anchor="start"),
+        _text(50, 510, f"{t['publish_flag']} — {t['publish_what']}", size=14, weight="bold",
+              fill=PORT, anchor="start"),
     ]
     return _svg(lang, 880, 550, t["bridge_title"], t["bridge_desc"], body)
 
 
-def host(lang: str) -> str:
-    """(b) host mode: Linux shares the host stack; Windows/macOS share the Linux VM's stack."""
+def bridge_narrow(lang: str) -> str:
+    """(a) for a phone: the same parts stacked, the outside network below the host."""
     t = LABELS[lang]
     body = [
-        _text(440, 40, t["host_title"], size=20, weight="bold"),
+        *_lines(180, 32, t["bridge_title_lines"], step=24, size=18, weight="bold"),
+        _box(12, 80, 336, 420, fill=HOST, stroke=LINE),
+        _text(26, 106, t["host"], size=16, weight="bold", anchor="start"),
+    ]
+    for x, name, ip, veth in ((28, t["container_a"], "172.17.0.2", "vetha"),
+                              (184, t["container_b"], "172.17.0.3", "vethb")):
+        body += [
+            _box(x, 120, 148, 150, fill=CONTAINER, stroke=CONTAINER_LINE),
+            _text(x + 74, 144, name, size=15, weight="bold"),
+            *_lines(x + 74, 164, t["netns_lines"], step=18, size=14, fill=MUTED),
+            _box(x + 14, 194, 120, 62, fill=CARD, stroke=CONTAINER_LINE, r=8),
+            _text(x + 74, 218, "eth0", size=15, mono=True),
+            _text(x + 74, 242, ip, size=14, mono=True, fill=MUTED),
+            _line(x + 74, 256, x + 74, 318, stroke=CONTAINER_LINE),
+            _text(x + 82, 290, t["veth"], size=14, anchor="start", fill=CONTAINER_LINE),
+            _text(x + 82, 308, veth, size=14, anchor="start", mono=True, fill=MUTED),
+        ]
+    body += [
+        _box(28, 318, 304, 60, fill=BRIDGE, stroke=BRIDGE_LINE),
+        _text(180, 343, t["docker0"], size=16, weight="bold"),
+        _text(180, 366, "172.17.0.1/16", size=14, mono=True, fill=MUTED),
+        _line(180, 378, 180, 420, stroke=BRIDGE_LINE),
+        _text(190, 404, t["nat"], size=14, anchor="start", fill=BRIDGE_LINE),
+        _box(96, 420, 168, 62, fill=CARD, stroke=INK),
+        _text(180, 446, t["host_eth0"], size=15, weight="bold"),
+        _text(180, 470, ":4000", size=14, mono=True, fill=PORT),
+        # host eth0 ↔ outside network, below the host
+        _line(180, 482, 180, 530, arrow="arrow-line", both=True),
+        _box(60, 530, 240, 70, fill=CARD, stroke=LINE, dash=True),
+        _text(180, 558, t["outside"], size=15, weight="bold"),
+        _text(180, 584, t["client"], size=14, fill=MUTED),
+        # published port: host 4000 → container A 4000, up the left edge
+        f'<path d="M 96 464 L 20 464 L 20 225 L 40 225" fill="none" stroke="{PORT}" '
+        'stroke-width="3" stroke-dasharray="8 5" marker-end="url(#arrow-port)"/>',
+        _text(180, 630, t["publish_flag"], size=16, weight="bold", fill=PORT, mono=True),
+        _text(180, 654, t["publish_what"], size=15, weight="bold", fill=PORT),
+    ]
+    return _svg(lang, 360, 676, t["bridge_title"], t["bridge_desc"], body, fixed_size=False)
+
+
+def host(lang: str) -> str:
+    """(b) host mode: Linux shares the host stack; Docker Desktop's containers share its Linux
+    VM's stack, and 4.34+ can opt in to sharing TCP/UDP ports with the PC."""
+    t = LABELS[lang]
+    body = [
+        _text(455, 40, t["host_title"], size=20, weight="bold"),
         # Linux panel
         _text(215, 78, t["linux"], size=17, weight="bold"),
         _box(30, 92, 370, 370, fill=HOST, stroke=LINE),
         _text(50, 120, t["linux_host"], size=15, weight="bold", anchor="start"),
-        _box(60, 140, 310, 112, fill=CARD, stroke=INK, dash=False),
+        _box(60, 140, 310, 112, fill=CARD, stroke=INK),
         _text(215, 166, t["engine"], size=14, fill=MUTED),
         _box(85, 178, 260, 60, fill=CONTAINER, stroke=CONTAINER_LINE),
-        _text(215, 204, t["host_container"], size=15, weight="bold", mono=False),
-        _text(215, 226, t["shares"], size=12, fill=MUTED),
+        _text(215, 204, t["host_container"], size=15, weight="bold"),
+        _text(215, 226, t["shares"], size=13, fill=MUTED),
         _line(215, 238, 215, 330, stroke=PORT, width=4),
-        _text(225, 292, t["no_mapping"], size=13, anchor="start", fill=PORT),
+        _text(225, 292, t["no_mapping"], size=14, anchor="start", fill=PORT),
         _box(60, 330, 310, 100, fill=BRIDGE, stroke=BRIDGE_LINE),
         _text(215, 362, t["host_stack"], size=14, weight="bold"),
         _text(215, 390, "eth0 · :4000", size=13, mono=True, fill=MUTED),
-        _text(215, 414, "= " + t["linux_host"], size=12, fill=MUTED),
-        # Windows/macOS panel
+        _text(215, 414, "= " + t["linux_host"], size=13, fill=MUTED),
+        # Windows/macOS panel: Docker Desktop's VM, and the opt-in link to the PC
         _text(665, 78, t["winmac"], size=17, weight="bold"),
         _box(450, 92, 430, 370, fill=HOST, stroke=LINE),
-        _text(470, 120, t["winmac_host"], size=15, weight="bold", anchor="start"),
-        _box(470, 135, 390, 225, fill=VM, stroke=VM_LINE),
-        _text(490, 160, t["vm"], size=15, weight="bold", anchor="start", fill=VM_LINE),
-        _box(495, 172, 340, 82, fill=CARD, stroke=INK),
-        _text(665, 192, t["engine"], size=13, fill=MUTED),
-        _box(520, 200, 290, 46, fill=CONTAINER, stroke=CONTAINER_LINE),
-        _text(665, 228, t["host_container"], size=14, weight="bold"),
-        _line(665, 254, 665, 282, stroke=PORT, width=4),
-        _box(495, 282, 340, 62, fill=BRIDGE, stroke=BRIDGE_LINE),
-        _text(665, 308, t["vm_stack"], size=14, weight="bold"),
-        _text(665, 330, t["vm_note"], size=13, fill=VM_LINE, weight="bold"),
-        _box(495, 385, 340, 58, fill=CARD, stroke=LINE, dash=True),
-        _text(665, 410, t["winmac_stack"], size=14, weight="bold"),
-        _text(665, 431, t["not_shared"], size=12, fill=MUTED),
-        # the gap between VM and host network
-        f'<path d="M 540 344 L 540 385" stroke="{LINE}" stroke-width="3" '
-        'stroke-dasharray="4 6"/>',
-        '<path d="M 528 358 L 552 372 M 552 358 L 528 372" stroke="#cf222e" '
-        'stroke-width="3"/>',
+        _text(470, 118, t["winmac_host"], size=15, weight="bold", anchor="start"),
+        _box(470, 130, 390, 200, fill=VM, stroke=VM_LINE),
+        _text(490, 154, t["vm"], size=15, weight="bold", anchor="start", fill=VM_LINE),
+        _box(495, 164, 340, 80, fill=CARD, stroke=INK),
+        _text(665, 183, t["engine"], size=13, fill=MUTED),
+        _box(520, 192, 290, 44, fill=CONTAINER, stroke=CONTAINER_LINE),
+        _text(665, 219, t["host_container"], size=14, weight="bold"),
+        _line(665, 244, 665, 258, stroke=PORT, width=4),
+        _box(495, 258, 340, 60, fill=BRIDGE, stroke=BRIDGE_LINE),
+        _text(665, 282, t["vm_stack"], size=14, weight="bold"),
+        _text(665, 304, t["vm_note"], size=13, fill=VM_LINE, weight="bold"),
+        # opt-in (Docker Desktop 4.34+): dashed, because it is off until turned on
+        _line(530, 330, 530, 392, stroke=PORT, width=3, dash=True, arrow="arrow-port",
+              both=True),
+        _text(546, 356, t["opt_in"], size=13, anchor="start", fill=PORT, weight="bold"),
+        _text(546, 376, t["opt_in_what"], size=13, anchor="start", fill=PORT),
+        _box(495, 392, 340, 56, fill=CARD, stroke=INK),
+        _text(665, 416, t["pc_stack"], size=14, weight="bold"),
+        _text(665, 437, t["pc_default"], size=13, fill=MUTED),
     ]
     return _svg(lang, 910, 490, t["host_title"], t["host_desc"], body)
 
 
+def host_narrow(lang: str) -> str:
+    """(b) for a phone: the Linux panel above the Docker Desktop one."""
+    t = LABELS[lang]
+    body = [
+        *_lines(180, 32, t["host_title_lines"], step=24, size=18, weight="bold"),
+        # Linux
+        _box(12, 76, 336, 272, fill=HOST, stroke=LINE),
+        _text(26, 102, t["linux_host"], size=16, weight="bold", anchor="start"),
+        _box(28, 114, 304, 100, fill=CARD, stroke=INK),
+        _text(180, 136, t["engine"], size=14, fill=MUTED),
+        _box(42, 146, 276, 58, fill=CONTAINER, stroke=CONTAINER_LINE),
+        _text(180, 170, t["host_container"], size=15, weight="bold"),
+        _text(180, 192, t["shares"], size=14, fill=MUTED),
+        _line(70, 214, 70, 256, stroke=PORT, width=4),
+        _text(84, 241, t["no_mapping"], size=14, anchor="start", fill=PORT),
+        _box(28, 256, 304, 78, fill=BRIDGE, stroke=BRIDGE_LINE),
+        _text(180, 280, t["host_stack"], size=14, weight="bold"),
+        _text(180, 302, "eth0 · :4000", size=14, mono=True, fill=MUTED),
+        _text(180, 324, "= " + t["linux_host"], size=14, fill=MUTED),
+        # Windows / macOS (Docker Desktop)
+        _box(12, 364, 336, 366, fill=HOST, stroke=LINE),
+        _text(26, 390, t["winmac_host"], size=16, weight="bold", anchor="start"),
+        _box(28, 402, 304, 196, fill=VM, stroke=VM_LINE),
+        _text(42, 426, t["vm"], size=14, weight="bold", anchor="start", fill=VM_LINE),
+        _box(42, 438, 276, 82, fill=CARD, stroke=INK),
+        _text(180, 458, t["engine"], size=14, fill=MUTED),
+        _box(56, 466, 248, 44, fill=CONTAINER, stroke=CONTAINER_LINE),
+        _text(180, 494, t["host_container"], size=15, weight="bold"),
+        _line(180, 520, 180, 534, stroke=PORT, width=4),
+        _box(42, 534, 276, 54, fill=BRIDGE, stroke=BRIDGE_LINE),
+        _text(180, 556, t["vm_stack"], size=14, weight="bold"),
+        _text(180, 578, t["vm_note"], size=14, fill=VM_LINE, weight="bold"),
+        _line(56, 598, 56, 656, stroke=PORT, width=3, dash=True, arrow="arrow-port",
+              both=True),
+        _text(70, 622, t["opt_in"], size=14, anchor="start", fill=PORT, weight="bold"),
+        _text(70, 644, t["opt_in_what"], size=14, anchor="start", fill=PORT),
+        _box(28, 656, 304, 60, fill=CARD, stroke=INK),
+        _text(180, 680, t["pc_stack"], size=14, weight="bold"),
+        _text(180, 703, t["pc_default"], size=14, fill=MUTED),
+    ]
+    return _svg(lang, 360, 744, t["host_title"], t["host_desc"], body, fixed_size=False)
+
+
+DRAWINGS = {"bridge": bridge, "bridge-narrow": bridge_narrow, "host": host,
+            "host-narrow": host_narrow}
+"""Every file this script writes: ``<name>.<lang>.svg``."""
+
+
 def main() -> None:
     for lang in LABELS:
-        for name, draw in (("bridge", bridge), ("host", host)):
+        for name, draw in DRAWINGS.items():
             out = HERE / f"{name}.{lang}.svg"
             out.write_text(draw(lang), encoding="utf-8")
             print(out.relative_to(HERE.parent.parent))

@@ -1,23 +1,22 @@
 """Edit a source text by character span and write it back atomically.
 
 Edits are applied bottom-up so earlier spans keep their offsets; every character outside the
-edited spans — CRLF line ends, a BOM, Korean text — stays as it was. The file is replaced with
-``os.replace`` from a temporary file in the same directory (same filesystem, so readers see the
-old or the new file, never half of one), keeping the original permission bits.
+edited spans — CRLF line ends, a BOM, Korean text — stays as it was. The new text reaches the
+disk through ``safe_replace.replace_bytes``: atomically, only if the file still holds what was
+read, keeping symlinks, hard links, owner, group and mode.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-import stat
-import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
 from ..model import Span
+from .safe_replace import replace_bytes, sweep_stale_temps
 
 
 @dataclass(frozen=True)
@@ -81,49 +80,24 @@ def ensure_writable(path: Path) -> None:
                           f"(chmod u+w {path}) and run again.", path=path)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8, no newline translation) in one step.
-
-    ConfigError when the directory can't take the temporary file or the replace fails; the
-    original file is then untouched.
-    """
-    data = text.encode("utf-8")
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise ConfigError(f"cannot be rewritten: {err.strerror} in its directory "
-                          f"{path.parent}.", path=path) from err
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as err:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise ConfigError(f"cannot be rewritten: {err.strerror}.", path=path) from err
-        raise
-
-
 def rewrite_file(path: Path, original: str, edits: list[Edit]) -> bool:
     """Apply ``edits`` to the file whose text was ``original``; False when nothing changed.
 
     Refuses (ConfigError) when the file is read-only, or changed on disk since it was read, so
-    an editor's unsaved-then-saved work is never overwritten with stale offsets.
+    an editor's save is never overwritten with stale offsets. How the bytes get to disk —
+    through symlinks, keeping hard links, owner and mode, and closing the race with an editor
+    — is ``safe_replace``'s job.
     """
     new = apply_edits(original, edits)
     if new == original:
         return False
     ensure_writable(path)
-    if read_text(path) != original:
-        raise ConfigError("changed on disk while snippet-runner was working; run it again.",
-                          path=path)
-    write_atomic(path, new)
+    replace_bytes(path, original.encode("utf-8"), new.encode("utf-8"))
     return True
+
+
+def sweep_beside(paths: Iterable[Path]) -> list[str]:
+    """Remove what killed rewrites left beside these pages (beside their symlinks' targets);
+    a line for each file kept or finished, saying what to do."""
+    directories = {Path(os.path.realpath(path)).parent for path in paths}
+    return [note for directory in sorted(directories) for note in sweep_stale_temps(directory)]

@@ -10,7 +10,9 @@ that without loading anything new in the reader's browser:
 * after the build, every search document gets a hidden `keywords` field holding the stems found
   by the Kiwi morphological analyser (kiwipiepy, build time only): nouns, verb stems and the parts
   of compound nouns (`도커엔진` → `도커`, `엔진`). Material indexes every field named in the index's
-  `config.fields`, but only renders title, text and tags, so readers never see the field.
+  `config.fields`, but only renders title, text and tags, so readers never see the field;
+* Material's search worker gets a prelude (`search_ko_query`) that splits a compound the
+  reader types into words of the index (`웹서버` → `웹`, `서버`, both required).
 
 Register it as an MkDocs hook (`hooks: [snippet_runner/site/search_ko.py]`); it acts only on builds
 whose `theme.language` is `ko`.
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from snippet_runner.errors import SnippetRunnerError
+from snippet_runner.site.search_ko_query import add_query_splitting
 
 #: Material's recommended separator for prose with markup, minus its camelCase split (it would
 #: also split `NETWORK_TYPE`-like tokens that readers type verbatim).
@@ -239,6 +242,7 @@ def on_post_build(config: Any) -> None:
     path = Path(config["site_dir"]) / "search" / "search_index.json"
     if _is_korean(config) and _search_plugin(config) is not None and path.exists():
         enrich_index(path)
+        add_query_splitting(Path(config["site_dir"]))  # 웹서버 finds 웹 서버: search_ko_query
 
 
 def tokens(text: str, separator: str | None = None) -> Iterator[str]:

@@ -1,5 +1,6 @@
 """Korean search: particles/endings ignored and compound parts found, proven with Material's own
-search worker (run under Node) against the index of the real build — before and after."""
+search worker (run under Node) against the index of the real build — before and after: plain
+Material, the index side of search_ko alone, and with the query splitter the built worker has."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from i18n_site import POST, Site, built_site
 
-from snippet_runner.site import search_ko
+from snippet_runner.site import search_ko, search_ko_query
 
 HARNESS = Path(__file__).with_name("search_worker_harness.js")
 
@@ -35,6 +36,9 @@ class Case:
     """What the page writes, i.e. why plain prefix matching misses it."""
     not_expected: tuple[str, ...] = ()
     """Locations that must not be hit (no flooding)."""
+    typed_compound: bool = False
+    """A compound the reader types and the page writes apart: only the query side finds it, so
+    the index side alone must miss it."""
 
 
 P = POST
@@ -54,14 +58,40 @@ CASES: tuple[Case, ...] = (
     Case("루프백이", f"{P}#포트", "루프백(`lo`)만", (f"{P}#볼륨", f"{P}#마치며")),
     Case("저장하려면", f"{P}#볼륨", "저장할 수 (ending differs)", (f"{P}#포트",)),
     Case("사라지는", f"{P}#볼륨", "사라집니다 (contracted ending)", (f"{P}#포트",)),
+    Case("웹서버", f"{P}#포트", "웹 서버 (apart; compound typed)",
+         (f"{P}#볼륨", f"{P}#마치며", f"{P}#도커와-호스트"), typed_compound=True),
+    Case("도커엔진", f"{P}#도커와-호스트", "도커 엔진 (apart; compound typed)",
+         (f"{P}#볼륨", f"{P}#마치며"), typed_compound=True),
+    Case("설정파일", f"{P}#볼륨", "설정 파일 (apart; compound typed)",
+         (f"{P}#포트", f"{P}#마치며"), typed_compound=True),
+    Case("네트워크인터페이스", f"{P}#포트", "네트워크 인터페이스 (apart; compound typed)",
+         (f"{P}#볼륨", f"{P}#마치며"), typed_compound=True),
+    Case("실습용이미지", f"{P}#도커와-호스트", "실습용 이미지 (apart; compound typed)",
+         (f"{P}#포트", f"{P}#마치며"), typed_compound=True),
 )
 
 
-def run_worker(site: Site, index: dict[str, Any], queries: list[str]) -> dict[str, list[str]]:
-    """Hits (all locations, best group first) of each query, from Material's search worker."""
+def material_worker() -> Path:
+    """Material's search worker as the package ships it, without the query splitter."""
+    import material  # type: ignore[import-untyped]  # only to find its files
+
+    base = Path(material.__file__).parent / "templates" / "assets" / "javascripts" / "workers"
+    (worker,) = base.glob("search.*.min.js")
+    return worker
+
+
+def built_worker(root: Path) -> Path:
+    (worker,) = (root / "assets" / "javascripts" / "workers").glob("search.*.min.js")
+    return worker
+
+
+def run_worker(site: Site, index: dict[str, Any], queries: list[str],
+               worker: Path | None = None) -> dict[str, list[str]]:
+    """Hits (all locations, best group first) of each query, from a search worker: the Korean
+    site's (with the query splitter) unless another is given."""
     node = shutil.which("node")
     assert node, "Node.js is needed to run Material's search worker (bootstrap installs nodejs)"
-    (worker,) = (site.root / "assets" / "javascripts" / "workers").glob("search.*.min.js")
+    worker = worker or built_worker(site.root)
     index_file = site.root.parent / f"index-{abs(hash(json.dumps(index['config'])))}.json"
     index_file.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
     proc = subprocess.run(
@@ -88,24 +118,71 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     return built_site(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def before_after(site: Site) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+Hits = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Every query's hits three ways."""
+
+    plain: Hits
+    """Material as it comes: its separator, no keywords, its own worker."""
+    index_only: Hits
+    """search_ko's index (separator, keywords) with Material's own worker."""
+    full: Hits
+    """The site as built: that index and the worker with the query splitter."""
+
+
+def runs(site: Site) -> Runs:
     index = site.search_index("ko")
     queries = [c.query for c in CASES]
-    return run_worker(site, plain_material(index), queries), run_worker(site, index, queries)
+    return Runs(run_worker(site, plain_material(index), queries, material_worker()),
+                run_worker(site, index, queries, material_worker()),
+                run_worker(site, index, queries))
+
+
+@pytest.fixture(scope="module")
+def before_after(site: Site) -> Runs:
+    return runs(site)
 
 
 # ASCII ids: pytest would print the Hangul queries as \uXXXX escapes.
 @pytest.mark.parametrize("case", CASES, ids=[f"q{i:02d}" for i in range(1, len(CASES) + 1)])
-def test_korean_query_finds_its_section(
-    case: Case, before_after: tuple[dict[str, list[str]], dict[str, list[str]]]
-) -> None:
-    before, after = before_after
-    assert case.expected in after[case.query], (case.query, after[case.query])
-    flooded = [loc for loc in case.not_expected if loc in after[case.query]]
+def test_korean_query_finds_its_section(case: Case, before_after: Runs) -> None:
+    after = before_after.full[case.query]
+    assert case.expected in after, (case.query, after)
+    flooded = [loc for loc in case.not_expected if loc in after]
     assert not flooded, f"{case.query!r} also hits {flooded}"
-    # The row only proves something if plain Material misses it.
-    assert case.expected not in before[case.query], (case.query, before[case.query])
+    # The row only proves something if plain Material misses it ...
+    assert case.expected not in before_after.plain[case.query], before_after.plain[case.query]
+    # ... and a typed compound only if the index side alone misses it too.
+    if case.typed_compound:
+        assert case.expected not in before_after.index_only[case.query]
+
+
+def test_query_splitting_only_adds_hits(before_after: Runs) -> None:
+    """What the index side finds is still found, in front: splitting adds, never takes."""
+    for query, hits in before_after.index_only.items():
+        full = before_after.full[query]
+        assert [loc for loc in full if loc in hits] == hits, query  # same ones, same order
+
+
+def test_query_splitting_needs_all_parts_and_leaves_syntax_alone(site: Site) -> None:
+    index = site.search_index("ko")
+    hits = run_worker(site, index, ["웹서버", "웹", "서버", "웹서버쿼카", '"웹서버"'])
+    both = set(hits["웹"]) & set(hits["서버"])
+    assert hits["웹서버"] and set(hits["웹서버"]) <= both  # each hit holds both parts
+    assert hits["웹서버쿼카"] == []  # a word the index can't make up is not guessed at
+    assert hits['"웹서버"'] == []  # quotes are Material's syntax: the query stays as typed
+
+
+def test_only_the_korean_worker_has_the_query_splitter(site: Site) -> None:
+    ko, en = built_worker(site.root), built_worker(site.root / "en")
+    assert ko.read_text(encoding="utf-8").startswith(search_ko_query.MARK)
+    assert en.read_bytes() == material_worker().read_bytes()
+    # The rest of the Korean worker is Material's, byte for byte.
+    prelude = search_ko_query.PRELUDE.read_bytes()
+    assert ko.read_bytes() == prelude + material_worker().read_bytes()
 
 
 def test_korean_index_carries_separator_and_hidden_keywords(site: Site) -> None:
@@ -163,19 +240,20 @@ def test_enrich_index_rejects_a_file_that_is_not_an_index(tmp_path: Path) -> Non
 
 def query_table(site: Site) -> str:
     """The before/after table as Markdown (for README and reports)."""
-    queries = [c.query for c in CASES]
-    before = run_worker(site, plain_material(site.search_index("ko")), queries)
-    after = run_worker(site, site.search_index("ko"), queries)
+    found = runs(site)
     rows = [
-        "| query | the page writes | expected | plain Material | with search_ko |",
-        "|---|---|---|---|---|",
+        "| query | the page writes | expected | plain Material | index side only "
+        "| with search_ko |",
+        "|---|---|---|---|---|---|",
     ]
     for c in CASES:
         def mark(hits: list[str], c: Case = c) -> str:
-            return f"{'found' if c.expected in hits else 'missed'} ({len(hits)} hits)"
+            word = "hit" if len(hits) == 1 else "hits"
+            return f"{'found' if c.expected in hits else 'missed'} ({len(hits)} {word})"
 
         rows.append(
             f"| `{c.query}` | {c.why} | `#{c.expected.split('#')[-1]}` | "
-            f"{mark(before[c.query])} | {mark(after[c.query])} |"
+            f"{mark(found.plain[c.query])} | {mark(found.index_only[c.query])} | "
+            f"{mark(found.full[c.query])} |"
         )
     return "\n".join(rows)
