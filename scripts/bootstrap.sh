@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(docker.io tini busybox-static bash-static iproute2 util-linux curl
+                 uidmap skopeo docker-registry apache2-utils
                  chromium fonts-noto-cjk nodejs
                  python3-venv)  # `python3 -m venv` below; not in a minimal Debian 12
 VENV=.venv

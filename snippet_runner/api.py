@@ -22,12 +22,23 @@ from .config import RunConfig
 from .core import cache
 from .core.extract import extract
 from .core.fixes import find_fixes
+from .core.images import ImageUse, canonical, images_to_preload, page_images
 from .core.rewrite import read_text
 from .core.run import run_page, skipped_outcome
-from .errors import SnippetRunnerError
+from .errors import SandboxError, SnippetRunnerError
 from .model import Backend, Outcome, Page, PageDone, PageReport, Sandbox, Status
+from .sandbox import lock as image_lock
+from .sandbox import store as image_store
+from .sandbox.fixtures import fixtures_for
 
-__all__ = ["load_page", "page_from_text", "verify_pages"]
+__all__ = [
+    "fetch_images",
+    "load_page",
+    "lock_images",
+    "page_from_text",
+    "update_images",
+    "verify_pages",
+]
 
 
 def load_page(path: Path | str) -> Page:
@@ -56,6 +67,9 @@ def _unrun_report(page: Page, status: Status, message: str, engine: str) -> Page
 
 
 def _verify_one(box: Sandbox, page: Page, config: RunConfig) -> PageReport:
+    # The images the page finds already there, as on its author's machine (all it uses but
+    # those it shows being pulled).
+    box.preload(images_to_preload(page_images(page, apply_fixes=config.apply_safe_fixes)))
     outcomes = run_page(box, page.snippets, page.text, page.fixes,
                         command_timeout=config.command_timeout, page_timeout=config.page_timeout,
                         apply_fixes=config.apply_safe_fixes)
@@ -251,3 +265,87 @@ class _Pool:
             self.reports[index] = report
         if self.progress and not self.stopping.is_set():
             self.progress(report)
+
+
+# -- real images: the lock file and the store -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockReport:
+    """What `lock_images` or `update_images` found, and did unless only checking."""
+
+    added: tuple[image_lock.Pin, ...] = ()
+    """Images the pages use that the lock lacked (pinned now, unless checking)."""
+    removed: tuple[str, ...] = ()
+    """Pins no page uses any more (dropped, unless checking)."""
+    moved: tuple[tuple[image_lock.Pin, image_lock.Pin], ...] = ()
+    """(pinned, upstream now) for tags that name another image upstream."""
+    kept: int = 0
+    """Pins that stay as they are."""
+    uses: tuple[ImageUse, ...] = ()
+    """Where the pages use each image (for messages)."""
+
+    @property
+    def clean(self) -> bool:
+        """Nothing to add, drop or move: what ``images lock --check`` requires."""
+        return not (self.added or self.removed or self.moved)
+
+
+def _sources(config: RunConfig) -> image_lock.Sources:
+    return image_lock.Sources(dict(config.image_sources), image_lock.default_authfile())
+
+
+def image_uses(pages: Sequence[Page], config: RunConfig) -> list[ImageUse]:
+    """Every real image the pages use (fixtures are built here, not fetched)."""
+    fixtures = {canonical(ref) for f in fixtures_for(config) for ref in f.refs}
+    return [use for page in pages for use in page_images(page, apply_fixes=config.apply_safe_fixes)
+            if use.ref not in fixtures]
+
+
+def lock_images(pages: Sequence[Page], config: RunConfig, *, check: bool = False) -> LockReport:
+    """Pin every image the pages use that the lock lacks, drop pins no page uses. With
+    ``check``, write nothing and also ask upstream whether a pinned tag moved."""
+    uses = image_uses(pages, config)
+    pins = image_lock.read_lock(config.images_lock)
+    wanted = list(dict.fromkeys(use.ref for use in uses))
+    sources = _sources(config)
+    missing = [ref for ref in wanted if ref not in pins]
+    # A check only names what the lock lacks; pinning it (asking the registry) is `lock`'s.
+    added = tuple(image_lock.Pin(ref, "") if check else image_lock.resolve(ref, sources)
+                  for ref in missing)
+    removed = tuple(ref for ref in pins if ref not in wanted)
+    moved: tuple[tuple[image_lock.Pin, image_lock.Pin], ...] = ()
+    if check:
+        moved = tuple((pin, now) for pin in pins.values() if pin.ref in wanted and pin.tag
+                      and (now := image_lock.resolve(pin.ref, sources)).digest != pin.digest)
+    elif wanted or pins:  # no lock file for pages without real images
+        kept = {ref: pin for ref, pin in pins.items() if ref in wanted}
+        image_lock.write_lock(config.images_lock, {**kept, **{p.ref: p for p in added}})
+    return LockReport(added, removed, moved, len(pins) - len(removed), tuple(uses))
+
+
+def update_images(config: RunConfig, refs: Sequence[str] = ()) -> LockReport:
+    """Move pins on purpose: re-resolve ``refs`` (written as pages write them; all when none
+    is given) and write the lock."""
+    pins = image_lock.read_lock(config.images_lock)
+    chosen = [canonical(r) or r for r in refs] or list(pins)
+    unknown = [r for r in chosen if r not in pins]
+    if unknown:
+        raise SandboxError(f"{', '.join(unknown)} is not pinned in {config.images_lock}; "
+                           "`snippet-runner images lock` adds what the pages use.")
+    sources = _sources(config)
+    moved = []
+    for ref in chosen:
+        now = image_lock.resolve(ref, sources)
+        if now != pins[ref]:
+            moved.append((pins[ref], now))
+            pins[ref] = now
+    image_lock.write_lock(config.images_lock, pins)
+    return LockReport(moved=tuple(moved), kept=len(pins) - len(moved))
+
+
+def fetch_images(config: RunConfig) -> image_store.FetchReport:
+    """Copy into the image store what it lacks of the lock's images (for this platform)."""
+    pins = image_lock.read_lock(config.images_lock)
+    return image_store.fetch(pins.values(), config.cache_dir.resolve() / "images",
+                             _sources(config), offline=config.offline)

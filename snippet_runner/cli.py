@@ -22,7 +22,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .api import load_page, verify_pages
+from .api import LockReport, fetch_images, load_page, lock_images, update_images, verify_pages
 from .config import SETTINGS, RunConfig
 from .core.fixes import applied_fixes, safe_fixes
 from .core.options import format_options
@@ -169,6 +169,25 @@ HELP = {
         examples=(("snippet-runner list docs/guide.md", "a quick look"),
                   ("snippet-runner list --json docs/ | jq '.[].fixes'", "for scripts")),
         exits=((EXIT_OK, "listed"),)),
+    "images": CommandHelp(
+        summary="pin the real images pages use (lock), move a pin (update), fetch them",
+        description="Real images come from a lock file beside the site's configuration "
+                    "(images.lock): every image the pages run, pull, build FROM or name in a "
+                    "compose file, pinned by digest for each platform. `images lock PATH...` "
+                    "adds what the pages use and drops what they no longer use; with --check "
+                    "it writes nothing and exits 1 when a page uses an image the lock lacks "
+                    "or a pinned tag moved upstream. `images update [REF...]` moves pins on "
+                    "purpose. `images fetch` copies what the store lacks (skopeo, verified by "
+                    "digest); check and the build do that too, unless --offline.",
+        examples=(("snippet-runner images lock docs/ && git diff images.lock",
+                   "pin the images the pages use, then review the pins"),
+                  ("snippet-runner images lock --check docs/", "in CI: fail on a moved tag"),
+                  ("snippet-runner images update nginx:1.25", "move one pin on purpose"),
+                  ("snippet-runner images fetch", "fill the store (cache it in CI, keyed on "
+                   "images.lock)")),
+        exits=((EXIT_OK, "done (--check: the lock matches the pages and upstream)"),
+               (EXIT_FAILED, "--check found a missing, unused or moved pin; or a registry "
+                             "could not be read"))),
     "import-jekyll": CommandHelp(
         summary="convert a Jekyll post into a page of this site",
         description="Convert a Jekyll post (Minimal Mistakes front matter) into a Material "
@@ -230,11 +249,15 @@ def _running_parser() -> argparse.ArgumentParser:
     for setting in SETTINGS:
         names = [setting.flag, *([setting.short] if setting.short else [])]
         default = setting.default
-        shown = "" if setting.negated or setting.name == "jobs" or default is None else (
+        shown = "" if setting.negated or setting.switch or setting.repeatable or \
+            setting.name == "jobs" or default is None else (
             f" (default: {default:g})" if isinstance(default, float) else f" (default: {default})")
-        if setting.negated:
-            running.add_argument(*names, dest=setting.name, action="store_false", default=None,
-                                 help=setting.help)
+        if setting.negated or setting.switch:
+            running.add_argument(*names, dest=setting.name, default=None, help=setting.help,
+                                 action="store_false" if setting.negated else "store_true")
+        elif setting.repeatable:
+            running.add_argument(*names, dest=setting.name, action="append", default=None,
+                                 metavar=setting.metavar, help=setting.help)
         else:
             running.add_argument(*names, dest=setting.name, default=None,
                                  metavar=setting.metavar, choices=setting.choices or None,
@@ -270,6 +293,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_command(commands, "update", [paths, running])
     _add_command(commands, "list", [paths]).add_argument("--json", action="store_true",
                                                          help="print JSON")
+    images = _add_command(commands, "images", [running])
+    images.add_argument("action", choices=("lock", "update", "fetch"),
+                        help="lock: pin what the pages use; update: move pins; fetch: fill "
+                             "the store")
+    images.add_argument("targets", nargs="*", metavar="PATH|REF",
+                        help="lock: Markdown files or directories; update: images to move "
+                             "(all when none is given)")
+    images.add_argument("--check", action="store_true",
+                        help="lock: write nothing; exit 1 unless the lock is complete and "
+                             "no pinned tag moved upstream")
     importer = _add_command(commands, "import-jekyll", [])
     importer.add_argument("src", type=Path, help="the Jekyll post")
     importer.add_argument("dest", type=Path, help="the page to write")
@@ -471,8 +504,45 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_images(args: argparse.Namespace) -> int:
+    """``images``: the lock file and the image store."""
+    config = _config(args)
+    if args.action == "fetch":
+        done = fetch_images(config)
+        for ref in done.fetched:
+            sys.stdout.write(f"fetched {ref}\n")
+        sys.stdout.write(f"{len(done.present)} image(s) already in the store, "
+                         f"{len(done.fetched)} fetched\n")
+        return EXIT_OK
+    if args.action == "update":
+        report = update_images(config, args.targets)
+    else:
+        if not args.targets:
+            raise ConfigError("`images lock` needs the pages: give Markdown files or "
+                              "directories (e.g. docs/).")
+        report = lock_images(_load(args.targets), config, check=args.check)
+    _print_lock_report(report, config, checking=args.check)
+    return EXIT_FAILED if args.check and not report.clean else EXIT_OK
+
+
+def _print_lock_report(report: LockReport, config: RunConfig, *, checking: bool) -> None:
+    where = {use.ref: use.location for use in reversed(report.uses)}
+    verb = ("lacks", "pins, but no page uses", "moved upstream") if checking else (
+        "pinned", "dropped", "moved")
+    for pin in report.added:
+        sys.stdout.write(f"{where.get(pin.ref, config.images_lock)}: {verb[0]} {pin.ref}"
+                         + (f" ({pin.digest})" if pin.digest else "") + "\n")
+    for ref in report.removed:
+        sys.stdout.write(f"{config.images_lock}: {verb[1]} {ref}\n")
+    for old, new in report.moved:
+        sys.stdout.write(f"{config.images_lock}: {verb[2]} {old.ref}: {old.digest} → "
+                         f"{new.digest}" + (" (run `snippet-runner images update` to move "
+                                            "it)" if checking else "") + "\n")
+    sys.stdout.write(f"{config.images_lock}: {report.kept} pin(s) unchanged\n")
+
+
 COMMANDS = {"check": cmd_check, "fix": cmd_fix, "update": cmd_update, "list": cmd_list,
-            "import-jekyll": cmd_import}
+            "images": cmd_images, "import-jekyll": cmd_import}
 
 
 def _silence_stdout() -> None:

@@ -83,6 +83,14 @@ class RunConfig:
     """CPUs' worth of time one sandbox may use."""
     tmpfs_size: int = 512 * 2**20
     """Bytes each of the sandbox's scratch file systems (/tmp, /root, /home, ...) may hold."""
+    images_lock: Path = Path("images.lock")
+    """The lock file pinning the real images pages use (see ``snippet-runner images``)."""
+    image_sources: tuple[tuple[str, str], ...] = ()
+    """Registry host → where its images are fetched from instead (a mirror, a registry of
+    one's own; ``http://`` for one without TLS)."""
+    offline: bool = False
+    """Never fetch images during a run; an image missing from the store is an error at its
+    command."""
     use_cache: bool = False
     """Reuse recorded results when nothing that could change them changed (the result cache
     under ``cache_dir/results``); pages that run are recorded. The plugin always uses it, the
@@ -146,6 +154,8 @@ class Setting:
     """A one-letter alias (``-j``)."""
     negated: bool = False
     """The flag turns the setting off (``--no-fixes`` for ``apply_safe_fixes``)."""
+    switch: bool = False
+    """The flag turns the setting on, taking no value (``--offline``)."""
 
     @property
     def default(self) -> Any:
@@ -156,6 +166,8 @@ class Setting:
     """The accepted values and what each means, when they are a fixed set."""
     accepts: tuple[type, ...] = (str,)
     """The YAML types ``mkdocs.yml`` may give it as (``parse`` then validates the value)."""
+    repeatable: bool = False
+    """The flag may be given several times (its values are collected into a list)."""
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -186,6 +198,20 @@ def _count(low: int) -> Parse:
             raise ConfigError(f"{where} must be a whole number, at least {low}, not {raw!r}.")
         return value
     return parse
+
+
+def _sources(raw: Any, where: str, base: Path | None) -> tuple[tuple[str, str], ...]:
+    items = list(raw.items()) if isinstance(raw, dict) else [
+        str(entry).split("=", 1) if "=" in str(entry) else (str(entry), "")
+        for entry in (raw if isinstance(raw, (list, tuple)) else [raw])]
+    pairs = []
+    for host, source in items:
+        host, source = str(host).strip(), str(source).strip()
+        if not host or not source or "/" in host:
+            raise ConfigError(f"{where} maps a registry host to where its images come from, "
+                              f"e.g. docker.io=http://127.0.0.1:5000, not {raw!r}.")
+        pairs.append((host, source))
+    return tuple(pairs)
 
 
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -268,6 +294,13 @@ SETTINGS: tuple[Setting, ...] = (
             "tmpfs files included", _bytes, metavar="SIZE", accepts=(str, int)),
     Setting("cpu_limit", "--cpu-limit", "CPUs' worth of time one sandbox may use",
             _positive("CPUs"), metavar="CPUS", accepts=(int, float)),
+    Setting("images_lock", "--images-lock", "the lock file pinning the real images pages use",
+            _path, metavar="FILE"),
+    Setting("image_sources", "--image-source", "fetch a registry's images from elsewhere, "
+            "e.g. docker.io=http://127.0.0.1:5000 (a mirror; may be given again)", _sources,
+            metavar="HOST=URL", accepts=(dict,), repeatable=True),
+    Setting("offline", "--offline", "never fetch images: one missing from the store is an "
+            "error at its command", _bool, accepts=(bool,), switch=True),
     Setting("tmpfs_size", "--tmpfs-size", "size of each of the sandbox's scratch file systems "
             "(/tmp, /root, /home, ...)", _bytes, metavar="SIZE", accepts=(str, int)),
 )

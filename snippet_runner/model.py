@@ -16,7 +16,7 @@ other byte.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -288,6 +288,12 @@ class Sandbox(Protocol):
 
     def put_file(self, path: str, content: bytes) -> None:
         """Create ``path`` (absolute, inside the sandbox's private view) with ``content``."""
+        ...
+
+    def preload(self, images: Sequence[str]) -> None:
+        """Make the given images (canonical references) present before the page runs, as they
+        were on its author's machine; an image the sandbox can't provide is left out (the
+        command that needs it says so)."""
         ...
 
     def reset(self) -> None:

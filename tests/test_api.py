@@ -183,8 +183,8 @@ def test_missing_image_is_an_error_at_its_command_and_the_page_goes_on(tmp_path:
     assert statuses(report) == [(2, "error"), (3, "passed"), (8, "passed")], \
         [o.diff for o in report.outcomes]
     diff = report.outcomes[0].diff
-    assert "nosuchimage:1" in diff and "not a fixture" in diff
-    assert "nosuchimage/Dockerfile" in diff  # how to add it
+    assert "nosuchimage:1" in diff and "`snippet-runner images lock`" in diff
+    assert "docs/_fixtures/nosuchimage/" in diff  # or how to add it as a fixture
     assert not report.ok
 
 

@@ -44,6 +44,11 @@ REDACTIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("time ago", re.compile(_DURATION + r" ago"), "<TIME> ago"),
     ("uptime", re.compile(r"\bUp " + _DURATION), "Up <TIME>"),
     ("temp path", re.compile(r"/tmp/tmp(?:\.[A-Za-z0-9]{6,}|[a-z0-9_]{8})"), "/tmp/<TMP>"),
+    # A pull: whether a layer was already there, and whether the image was new, depends on
+    # what the machine had before (another image sharing the layer), not on the page.
+    ("pulled layer", re.compile(r"^<ID>: (?:Pull complete|Already exists)$"), "<ID>: <LAYER>"),
+    ("pull status", re.compile(r"^Status: (?:Downloaded newer image|Image is up to date) for "),
+     "Status: <PULLED> for "),
 )
 """Name, pattern, placeholder. A page may also write the placeholder itself (``<ID>``)."""
 

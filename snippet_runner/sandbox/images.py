@@ -97,7 +97,10 @@ def _build(builder: Builder, fixture: Fixture, out_dir: Path) -> None:
                 f"building fixture image {fixture.tag} from {fixture.context / 'Dockerfile'} "
                 f"failed: {why}"
             ) from exc
-    with open(out_dir / f"{fixture.name}.tar", "wb") as f:
-        for chunk in builder.client.api.get_image(fixture.tag):
+    for ref in fixture.refs[1:]:
+        repository, tag = ref.rsplit(":", 1)
+        builder.client.api.tag(fixture.tag, repository, tag)
+    with open(out_dir / fixture.archive, "wb") as f:  # the repository: all its tags
+        for chunk in builder.client.api.get_image(fixture.name):
             f.write(chunk)
 

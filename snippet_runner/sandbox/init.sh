@@ -25,6 +25,7 @@
 #   SBX_DATA      disk (DIR/data holds dockerd's data root) or tmpfs (DIR is on overlayfs)
 #   SBX_TMPFS     size of each scratch file system (/tmp, /root, /home, ...), e.g. 256m
 #   SBX_DATA_SIZE size of a tmpfs data root
+#   SBX_BLOBS     the image store's blobs, served (read-only) by the sandbox's registry
 set -euo pipefail
 
 SELF=${BASH_SOURCE[0]:-$0}
@@ -80,6 +81,11 @@ build_root() {   # build_root DIR R: the new root at R, from the files in DIR
     ro_bind "$dir/etc" "$R/sbx/etc-template"
     cp -a "$dir/bin" "$R/sbx/bin"
     cp "$SELF" "$R/sbx/init.sh"
+    if [[ -n ${SBX_BLOBS:-} ]]; then   # the registry's view (links) over the store's blobs
+        mkdir -p "$R/sbx/registry"
+        ro_bind "$dir/registry" "$R/sbx/registry"
+        ro_bind "$SBX_BLOBS" "$R/sbx/registry/docker/registry/v2/blobs"
+    fi
     if [[ $SBX_DATA == disk ]]; then
         mount --bind "$dir/data" "$R/var/lib/docker"
     else
@@ -221,6 +227,11 @@ inner() {   # inner R: the new root is R
 RESTART=/run/sandbox-restart
 daemon() {
     echo $$ >/run/sandbox-daemon.pid
+    # The locked real images: a read-only registry on loopback, dockerd's mirror. A child of
+    # this supervisor, so it outlives pages and daemon restarts alike.
+    if [[ -e /sbx/registry/config.yml ]]; then
+        docker-registry serve /sbx/registry/config.yml </dev/null >/dev/null 2>&1 &
+    fi
     while :; do
         dockerd --config-file /sbx/conf/daemon.json --data-root /var/lib/docker \
             --exec-root /run/docker --pidfile /run/docker.pid -H unix:///sbx/docker.sock \

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import RunConfig
@@ -89,6 +90,9 @@ class LocalSandbox:
             )
         self._sessions.append(session)
         return session
+
+    def preload(self, images: Sequence[str]) -> None:
+        """Nothing to do: a host bash has no images (``external`` uses the daemon's own)."""
 
     def put_file(self, path: str, content: bytes) -> None:
         target = _under(self._root, path)

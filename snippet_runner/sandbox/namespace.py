@@ -28,7 +28,8 @@ import shutil
 import subprocess
 import threading
 import time
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,10 +46,12 @@ from .fixtures import Fixture
 from .images import ensure_fixtures
 from .isolation import MAP_COUNT, Isolation, detect
 from .local import warn
-from .missing_image import check_missing_image
+from .lock import Pin, Sources, default_authfile, read_lock
+from .missing_image import ImageHints, check_missing_image, familiar
 from .privileges import refusal_note
 from .procfs import fs_type, kill_and_wait, start_time
 from .session import PtySession
+from .store import MIRROR_PORT, blobs_dir, fetch, make_view
 
 INIT_SCRIPT = Path(__file__).with_name("init.sh")
 API_VERSION = "1.41"
@@ -77,11 +80,13 @@ class NamespaceSandbox:
     """One private dockerd; implements `model.Sandbox`. Create with `start`."""
 
     def __init__(self, sandbox_id: str, directory: Path, isolation: Isolation,
-                 fixtures: tuple[list[Fixture], Path] | None) -> None:
+                 fixtures: tuple[list[Fixture], Path] | None, images: ImageSupply) -> None:
         self.id = sandbox_id
         self.dir = directory
         self.isolation = isolation
         self._fixtures = fixtures
+        self._images = images
+        self._served: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock_file: IO[bytes] | None = None
         self._init_pid = 0
@@ -100,14 +105,15 @@ class NamespaceSandbox:
         """Seconds from launch until the daemon answered."""
 
     @classmethod
-    def start(cls, config: RunConfig, fixtures: tuple[list[Fixture], Path] | None
-              ) -> NamespaceSandbox:
-        """Launch, wait until dockerd answers, load ``fixtures`` (images and their tars)."""
+    def start(cls, config: RunConfig, fixtures: tuple[list[Fixture], Path] | None,
+              images: ImageSupply | None = None) -> NamespaceSandbox:
+        """Launch, wait until dockerd answers, load ``fixtures`` (images and their tars);
+        serve ``images`` (the locked real images) from the sandbox's own registry."""
         cleanup.install_handlers()
         isolation = detect(config.isolation)
         sandbox_id = f"{os.getpid()}-{secrets.token_hex(4)}"
         directory = config.cache_dir.resolve() / "sandboxes" / sandbox_id
-        sandbox = cls(sandbox_id, directory, isolation, fixtures)
+        sandbox = cls(sandbox_id, directory, isolation, fixtures, images or ImageSupply())
         cleanup.register(sandbox)  # before anything exists, so nothing can escape a teardown
         try:
             t0 = time.monotonic()
@@ -128,6 +134,9 @@ class NamespaceSandbox:
         self.dir.mkdir()
         self._lock_file = cleanup.hold_owner_lock(self.dir)
         owner = self.isolation.host_owner
+        if self._images.pins:
+            self._served = make_view(self._images.pins, self._images.store,
+                                     self.dir / "registry")
         rootfs.write_daemon_config(self.dir / "conf", {
             # key.json would otherwise be written to /etc/docker, which `reset` gives back fresh.
             "deprecated-key-path": "/run/docker-key.json",
@@ -136,6 +145,10 @@ class NamespaceSandbox:
             # Without root there is no cgroup to hand runc: containers then stay in dockerd's
             # own, under the sandbox's process limit.
             **({"rootless": True} if self.isolation.mode == "rootless" else {}),
+            # The locked images: pulls of Docker Hub images go to the sandbox's registry (on
+            # loopback, where no proxy applies); anything else to the closed proxy.
+            **({"registry-mirrors": [f"http://127.0.0.1:{MIRROR_PORT}"]} if self._served
+               else {}),
         })
         rootfs.build_etc(self.dir / "etc", owner)
         rootfs.make_bin(self.dir / "bin", rootfs.choose_client())
@@ -153,7 +166,8 @@ class NamespaceSandbox:
         env = {**LAUNCH_ENV, "SBX_MODE": self.isolation.mode, "SBX_MAP": self.isolation.uid_map,
                "SBX_UID": str(self.isolation.owner), "SBX_DATA": data,
                "SBX_TMPFS": str(config.tmpfs_size), "SBX_DATA_SIZE": str(config.memory_limit),
-               "SBX_CGROUPS": "\n".join(map(str, cgroups.sandbox_dirs(self.id)))}
+               "SBX_CGROUPS": "\n".join(map(str, cgroups.sandbox_dirs(self.id))),
+               "SBX_BLOBS": str(blobs_dir(self._images.store)) if self._served else ""}
         outer = ["unshare", "--mount", "--propagation", "private",
                  "bash", str(INIT_SCRIPT), "outer", str(self.dir)]
         holder: subprocess.Popen[bytes] | None = None
@@ -241,9 +255,9 @@ class NamespaceSandbox:
         """``docker load`` the fixtures' saved images."""
         assert self._fixtures is not None
         for fixture in fixtures:
-            with open(self._fixtures[1] / f"{fixture.name}.tar", "rb") as f:
-                (image,) = self.client.images.load(f)
-            self._digests[fixture.tag] = image.id
+            with open(self._fixtures[1] / fixture.archive, "rb") as f:
+                loaded = self.client.images.load(f)  # one entry per tag, one image
+            self._digests[fixture.tag] = loaded[0].id
 
     # -- the Sandbox protocol --------------------------------------------------------------
 
@@ -288,6 +302,24 @@ class NamespaceSandbox:
             self._sessions.append(session)
         return session
 
+    def preload(self, images: Sequence[str]) -> None:
+        served = set(self._served)
+        for ref in images:
+            if ref in served:
+                with mapped_errors(f"preload {ref} from the sandbox's registry"):
+                    repository, tag = ref.rsplit(":", 1)
+                    self.client.api.pull(repository, tag)
+
+    @property
+    def image_hints(self) -> ImageHints:
+        """What a missing-image message needs to know."""
+        fixtures = frozenset(r for f in (self._fixtures[0] if self._fixtures else ())
+                             for r in f.refs)
+        return ImageHints(lock=self._images.lock,
+                          pinned=frozenset(familiar(r) for r in self._images.pins),
+                          served=frozenset(familiar(r) for r in self._served),
+                          fixtures=fixtures)
+
     def put_file(self, path: str, content: bytes) -> None:
         self.host_path(path)  # validates
         # Written from inside the mount namespace, not through /proc/PID/root: there, an
@@ -327,7 +359,7 @@ class NamespaceSandbox:
             made_networks = bool(docker_objects(self.client).networks - self._before.networks)
             lost = remove_new_objects(self.client, self._before)
             if lost and self._fixtures is not None:
-                self._load([f for f in self._fixtures[0] if f.tag in lost])
+                self._load([f for f in self._fixtures[0] if set(f.refs) & lost])
         self._inside(["bash", "-c", INIT_SCRIPT.read_text(), INIT_SCRIPT.name, "reset",
                       *self._run_names], "reset", self._skeleton,
                      restart=made_networks)
@@ -465,7 +497,7 @@ class SandboxSession:
     def run(self, command: str, *, timeout: float, stdin: str | None = None) -> RunResult:
         result = self._shell.run(command, timeout=timeout, stdin=stdin)
         if result.exit_code not in (0, None):
-            check_missing_image(command, result.output)
+            check_missing_image(command, result.output, self._sandbox.image_hints)
             if note := refusal_note(result.output):
                 return replace(result, note=note)
         return result
@@ -478,7 +510,8 @@ class SandboxSession:
 
 
 class SandboxBackend:
-    """Private namespaced dockerds; fixtures built once per process (and cached on disk)."""
+    """Private namespaced dockerds; fixtures built once per process (and cached on disk); the
+    locked real images fetched into the store once per run."""
 
     name = "sandbox"
 
@@ -491,7 +524,8 @@ class SandboxBackend:
         with mapped_errors("remove what earlier runs left"):
             cleanup.sweep(config.cache_dir)
         isolation = detect(config.isolation)
-        for note in (isolation.warning, rootfs.choose_client().note):
+        self.images = ImageSupply.prepare(config)
+        for note in (isolation.warning, rootfs.choose_client().note, self.images.problem):
             if note:
                 _warn_once(note)
 
@@ -500,7 +534,36 @@ class SandboxBackend:
             if self._fixtures is None:
                 self._fixtures = ensure_fixtures(
                     self.config, lambda: NamespaceSandbox.start(self.config, None))
-        return NamespaceSandbox.start(self.config, self._fixtures)
+        return NamespaceSandbox.start(self.config, self._fixtures, self.images)
+
+
+@dataclass(frozen=True)
+class ImageSupply:
+    """The real images a run's sandboxes serve: the lock's pins, and the store holding them."""
+
+    pins: Mapping[str, Pin] = field(default_factory=dict)
+    """The lock file's images."""
+    store: Path = Path()
+    """The image store."""
+    lock: Path = Path("images.lock")
+    """Where the lock file is."""
+    problem: str = ""
+    """Why some pinned images could not be fetched (said once; their commands fail)."""
+
+    @classmethod
+    def prepare(cls, config: RunConfig) -> ImageSupply:
+        """Read the lock and fetch what the store lacks (unless ``offline``)."""
+        pins = read_lock(config.images_lock)
+        store = config.cache_dir.resolve() / "images"
+        if not pins:
+            return cls({}, store, config.images_lock)
+        sources = Sources(dict(config.image_sources), default_authfile())
+        try:
+            fetch(pins.values(), store, sources, offline=config.offline)
+        except SandboxError as err:
+            return cls(pins, store, config.images_lock,
+                       f"{err} Pages that use those images fail at their commands.")
+        return cls(pins, store, config.images_lock)
 
 
 _WARNED: set[str] = set()

@@ -46,6 +46,7 @@ from ..errors import SandboxError
 from ..model import RunResult
 from .boundary import mapped_errors
 from .procfs import processes
+from .terminal import render
 
 ROWS, COLS = 24, 80
 
@@ -79,31 +80,11 @@ _JOB_SIGNAL = re.compile(
 """``bash: line 9:  208 Killed   sleep 9``: how a job-control script reports a command that a
 signal ended; an interactive shell says just ``Killed``."""
 
-# CSI (incl. bracketed paste ``ESC[?2004h``), OSC (terminated by BEL or ST), charset selection,
-# other two-byte escapes, then leftover C0 controls except tab and newline.
-_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
-    r"|\x1b[()*+][0-9A-Za-z]"
-    r"|\x1b[@-Z\\-_=>]"
-    r"|[\x00-\x08\x0b-\x1f\x7f]"
-)
-
-
 def normalise_output(raw: bytes) -> str:
-    """Terminal bytes → text as a reader sees it: ``\\n`` line ends, escape codes removed.
-
-    A carriage return inside a line (progress bars) keeps what was written after the last one,
-    as a terminal would show it when the later text is at least as long.
-    """
-    text = raw.decode("utf-8", errors="replace")
-    lines = []
-    for line in text.split("\n"):
-        line = line.rstrip("\r")
-        if "\r" in line:
-            line = line.rsplit("\r", 1)[1]
-        lines.append(_ESCAPES.sub("", line))
-    return "\n".join(lines)
+    """Terminal bytes → text as a reader sees it: ``\\n`` line ends, escape codes removed,
+    lines redrawn in place (a carriage return, the cursor moved up) shown as they end up on a
+    terminal — ``docker pull``'s layer lines included (`terminal.render`)."""
+    return render(raw.decode("utf-8", errors="replace"))
 
 
 _BOOTSTRAP = r"""

@@ -129,7 +129,7 @@ def test_timeout_kills_the_container_too(sh: SandboxSession, box: NamespaceSandb
 
 
 def test_missing_image_fails_at_once_naming_the_image(sh: SandboxSession) -> None:
-    with pytest.raises(MissingImageError, match=r"nginx:1\.25.*fixtures.*nginx/Dockerfile"):
+    with pytest.raises(MissingImageError, match=r"nginx:1\.25.*images lock.*_fixtures/nginx/"):
         sh.run("docker run --rm nginx:1.25 true", timeout=T)
     assert sh.run("echo usable", timeout=T).output == "usable\n"
 
@@ -231,6 +231,35 @@ def test_author_fixture_images(tmp_path: Path, cache_dir: Path) -> None:
         sandbox.close()
     (fixtures / "hello" / "Dockerfile").write_text("FROM test:latest\n")
     assert fixtures_key(fixtures_for(config)) != key  # editing a Dockerfile rebuilds
+
+
+def test_fixtures_named_owner_slash_name_with_their_own_tags(tmp_path: Path,
+                                                             cache_dir: Path) -> None:
+    fixtures = tmp_path / "_fixtures"
+    netshoot = fixtures / "nicolaka" / "netshoot"
+    (netshoot / "scripts").mkdir(parents=True)
+    (netshoot / "Dockerfile").write_text("FROM test:latest\nCOPY scripts/ /s/\n")
+    (netshoot / "scripts" / "Dockerfile").write_text("FROM scratch\n")  # its context, no fixture
+    (netshoot / "tags").write_text("# what the docs name\nv0.11\nlatest\n")
+    config = RunConfig(cache_dir=cache_dir, fixtures_dir=fixtures)
+    assert [f.refs for f in fixtures_for(config)] == [
+        ("test:latest",), ("nicolaka/netshoot:v0.11", "nicolaka/netshoot:latest")]
+    sandbox = SandboxBackend(config).start()
+    try:
+        r = sandbox.open_session().run(
+            "docker run --rm nicolaka/netshoot:v0.11 ls /s; docker image ls nicolaka/netshoot "
+            "--format '{{.Tag}}' | sort", timeout=T)
+        assert r.output == "Dockerfile\nlatest\nv0.11\n", r.output
+    finally:
+        sandbox.close()
+
+
+def test_a_bad_fixture_tag_names_its_line(tmp_path: Path, cache_dir: Path) -> None:
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "web" / "tags").write_text("1.0\nnot a tag\n")
+    with pytest.raises(ConfigError, match=r"tags:2: 'not a tag' is not a valid image tag"):
+        fixtures_for(RunConfig(cache_dir=cache_dir, fixtures_dir=tmp_path))
 
 
 def test_bad_fixture_name_is_a_config_error(tmp_path: Path, cache_dir: Path) -> None:
