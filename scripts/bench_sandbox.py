@@ -3,6 +3,11 @@
 
 * cold start = launch → dockerd answers (``ready``) → fixture images loaded (``loaded``), with the
   fixture tars already built and cached (the build is a one-off, keyed by the build contexts);
+* isolation = cold start in a user namespace (the default) against plain namespaces as real root
+  (the fallback), interleaved, ratio;
+* real images = cold start of a sandbox that serves three locked images (its own registry, the
+  mirror setting) against one with the built-in fixture only, interleaved, ratio; and what
+  having the three images there before a page costs (pulled from that registry);
 * reset = what the sandbox does between two pages, after an idle one and after a busy one;
 * per-command overhead = the same commands run (a) by a page session (PTY, job control, marker
   framing, clean environment) and (b) by one plain ``bash -s`` fed through a pipe, entered into
@@ -21,12 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from snippet_runner.api import lock_images, page_from_text
 from snippet_runner.config import RunConfig
 from snippet_runner.sandbox.cleanup import close_all
 from snippet_runner.sandbox.images import ensure_fixtures
-from snippet_runner.sandbox.namespace import NamespaceSandbox, SandboxBackend
+from snippet_runner.sandbox.namespace import INSIDE_PATH, NamespaceSandbox, SandboxBackend
 
 COMMANDS = [
     ("true", "true"),
@@ -42,9 +49,8 @@ class PlainBash:
 
     def __init__(self, sandbox: NamespaceSandbox) -> None:
         self.proc = subprocess.Popen(
-            ["nsenter", "-t", str(sandbox.init_pid), "-m", "-n", "-p", "-u", "-i", "--",
-             "env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-             "HOME=/root", "bash", "--noprofile", "--norc", "-s"],
+            [*sandbox.enter_argv(), f"PATH={INSIDE_PATH}", "HOME=/root",
+             "bash", "--noprofile", "--norc", "-s"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         self.run("true")
@@ -94,6 +100,67 @@ def _bench_reset(sandbox: NamespaceSandbox, rounds: int) -> None:
           "in /etc /srv /, a detached process)")
 
 
+def _starts(backends: dict[str, SandboxBackend], count: int) -> dict[str, float]:
+    """Median seconds to a ready sandbox with fixtures, per backend, interleaved."""
+    times: dict[str, list[float]] = {name: [] for name in backends}
+    for _ in range(count):
+        for name, backend in backends.items():
+            t = time.perf_counter()
+            sandbox = backend.start()
+            times[name].append(time.perf_counter() - t)
+            sandbox.close()
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _bench_isolation(config: RunConfig, count: int) -> None:
+    found = _starts({"user namespace": SandboxBackend(config),
+                     "plain namespaces": SandboxBackend(replace(config,
+                                                                isolation="namespaces"))}, count)
+    a, b = found["user namespace"], found["plain namespaces"]
+    print(f"\nisolation, cold start with fixtures, median of {count} (interleaved):")
+    print(f"  user namespace      {_ms(a)}")
+    print(f"  plain namespaces    {_ms(b)}  (the fallback)")
+    print(f"  ratio               {a / b:8.2f}")
+
+
+def _bench_images(config: RunConfig, count: int) -> None:
+    """A sandbox serving three locked images against one with the built-in fixture only."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from registry import upstream  # the tests' real registry, once tests/ is on the path
+
+    with tempfile.TemporaryDirectory(prefix=f"snippet-runner-bench-{os.getpid()}-") as tmp, \
+            upstream(Path(tmp) / "hub") as hub:
+        for repository, name in (("library/nginx", "nginx"), ("library/alpine", "alpine"),
+                                 ("nicolaka/netshoot", "netshoot")):
+            hub.push(repository, "latest", name, "1")
+        docker = Path(tmp) / "docker"
+        docker.mkdir()
+        (docker / "config.json").write_text(hub.authfile.read_text())
+        os.environ["DOCKER_CONFIG"] = str(docker)
+        with_images = replace(config, images_lock=Path(tmp) / "images.lock",
+                              image_sources=(("docker.io", f"http://{hub.address}"),))
+        page = page_from_text("```console\n$ docker run nginx\n$ docker run alpine\n"
+                              "$ docker run nicolaka/netshoot\n```\n")
+        lock_images([page], with_images)
+        backends = {"3 locked images": SandboxBackend(with_images),
+                    "fixture only": SandboxBackend(config)}
+        found = _starts(backends, count)
+        sandbox = backends["3 locked images"].start()
+        try:
+            t = time.perf_counter()
+            sandbox.preload(["docker.io/library/nginx:latest", "docker.io/library/alpine:latest",
+                             "docker.io/nicolaka/netshoot:latest"])
+            preload = time.perf_counter() - t
+        finally:
+            sandbox.close()
+    a, b = found["3 locked images"], found["fixture only"]
+    print(f"\nreal images, cold start, median of {count} (interleaved):")
+    print(f"  serving 3 locked images  {_ms(a)}  (the sandbox's own registry, the mirror)")
+    print(f"  built-in fixture only    {_ms(b)}")
+    print(f"  ratio                    {a / b:8.2f}  (target <= 1.5)")
+    print(f"  the 3 images there before a page (pulled from that registry): {_ms(preload)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20, help="runs of each command")
@@ -125,6 +192,8 @@ def main() -> int:
     print(f"  daemon ready        {_ms(statistics.median(ready))}")
     print(f"  + fixtures loaded   {_ms(statistics.median(loaded))}")
     print(f"  teardown            {_ms(statistics.median(stops))}")
+    _bench_isolation(config, args.starts)
+    _bench_images(config, args.starts)
 
     sandbox = backend.start()
     try:
