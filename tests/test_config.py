@@ -13,8 +13,9 @@ from snippet_runner.errors import ConfigError
 from snippet_runner.plugin import CONFIG_SCHEME
 
 
-def test_every_field_but_the_cache_switch_is_a_setting() -> None:
-    assert {s.name for s in SETTINGS} | {"use_cache"} == {f.name for f in fields(RunConfig)}
+def test_every_field_but_the_cache_switches_is_a_setting() -> None:
+    switches = {"use_cache", "record_results"}
+    assert {s.name for s in SETTINGS} | switches == {f.name for f in fields(RunConfig)}
 
 
 def test_the_cli_and_the_plugin_offer_the_same_settings() -> None:

@@ -23,16 +23,23 @@ What a page's verdict depends on, and so what the key hashes:
 Entries hold the verdicts *and* the output each command printed, positions left out (snippet
 and command indexes instead of lines, fixes counted within their command), so a cached page
 renders exactly like the run that produced it even after prose above a block moved it. Only
-pages that passed are stored: a failure is always re-run, so a flaky timeout cannot stick.
+pages that passed are stored: a failure is always re-run, so a flaky timeout cannot stick, and a
+page that fails drops the entry of the key it failed under (an older pass of the same blocks is
+no longer true).
 
-`verify_cached` is what `api.verify_pages` calls when ``RunConfig.use_cache`` is set, so the CLI
-(``check --cache``) and the plugin share one cache under ``<cache_dir>/results``.
+`verify_cached` is what `api.verify_pages` calls when ``RunConfig.use_cache`` or
+``RunConfig.record_results`` is set, so the CLI (``check``, ``check --cache``) and the plugin
+share one cache under ``<cache_dir>/results``. Each such run also writes its `Fingerprint` to
+``results/fingerprint.json``: a host that only draws (the Markdown extension under Zensical or
+plain Python-Markdown, where nothing may start an engine) computes keys with it
+(`recorded_report`), so it finds exactly the results of the blocks as written, or none.
 
 Pruning, so the directory does not grow with every edit: each page remembers (in
-``results/pages/``, by its absolute path) the key it was last verified under; when a page is
-verified under a new key, the entry of its old key is deleted — unless another page used that
-entry in the same run (identical blocks share an entry). Entries no run has used for
-`MAX_AGE_DAYS` (deleted or renamed pages, other branches) are deleted at the end of every run.
+``results/pages/``, by its absolute path) the key it last passed under; when a page passes under
+a new key, the entry of its old key is deleted — unless another page used that entry in the same
+run (identical blocks share an entry). A page that fails keeps its old entry, so restoring the
+text that passed is served from the cache. Entries no run has used for `MAX_AGE_DAYS` (deleted
+or renamed pages, other branches) are deleted at the end of every run.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +63,9 @@ from .run import skipped_outcome
 
 FORMAT = 2
 """Version of the entry layout; bump it when the stored JSON changes shape."""
+FINGERPRINT_FILE = "fingerprint.json"
+"""The fingerprint of the last run that recorded results, beside the entries: what a host that
+only draws (and cannot ask an engine) computes keys with."""
 MAX_AGE_DAYS = 30
 """Entries no run has used (loaded or stored) for this long are deleted."""
 
@@ -164,12 +174,14 @@ class ResultCache:
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
             report = _report_from_entry(page, entry)
-            self._used.add(path)
-            os.utime(path)  # recently used: safe from pruning by age
-            return report
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             # A missing, old or damaged entry is a miss: the page simply runs again.
             return None
+        self._used.add(path)
+        # Recently used: safe from pruning by age (a host that only reads may not write here).
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return report
 
     def store(self, report: PageReport, key: str) -> bool:
         """Store ``report`` under ``key`` if it passed; True when stored."""
@@ -181,6 +193,17 @@ class ResultCache:
         data = json.dumps(_entry_from_report(report), ensure_ascii=False, indent=1)
         _write_atomic(path, data)
         return True
+
+    def forget(self, key: str) -> None:
+        """Drop the entry under ``key``: the blocks it describes just failed, so what it says
+        passed is no longer true here."""
+        with contextlib.suppress(OSError):
+            self._path(key).unlink()
+
+    def record_fingerprint(self, fp: Fingerprint) -> None:
+        """Write the fingerprint of this run beside the entries (`recorded_fingerprint`)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.directory / FINGERPRINT_FILE, json.dumps(asdict(fp), indent=1))
 
     def remember(self, page: Page, key: str) -> None:
         """Record ``key`` as ``page``'s current key; delete the entry of its previous key unless
@@ -230,13 +253,19 @@ Verifier = Callable[[Sequence[Page]], list[PageReport]]
 
 def verify_cached(pages: Sequence[Page], config: RunConfig, fp: Fingerprint, verify: Verifier,
                   progress: PageDone | None = None) -> list[PageReport]:
-    """Verify ``pages``: take what the cache has (``from_cache`` reports, told to ``progress``
-    at once), run only the rest through ``verify``, store what passed, then prune."""
+    """Verify ``pages`` and record the results: with ``config.use_cache``, take what the cache
+    has (``from_cache`` reports, told to ``progress`` at once) and run only the rest through
+    ``verify``; without it, run them all. Store what passed, drop the entry of what failed,
+    write the run's fingerprint, then prune.
+
+    A page that failed keeps its record of the key it last passed under: restoring its text
+    (the usual end of an experiment in ``mkdocs serve``) is served from the cache again.
+    """
     cache = ResultCache(config.cache_dir / "results")
     keys = {i: page_key(p, fp, apply_fixes=config.apply_safe_fixes)
             for i, p in enumerate(pages) if p.runnable}
     found: dict[int, PageReport] = {}
-    for i, key in keys.items():
+    for i, key in keys.items() if config.use_cache else ():
         hit = cache.load(pages[i], key)
         if hit is not None:
             found[i] = hit
@@ -244,13 +273,44 @@ def verify_cached(pages: Sequence[Page], config: RunConfig, fp: Fingerprint, ver
                 progress(hit)
     to_run = [i for i in range(len(pages)) if i not in found]
     fresh = dict(zip(to_run, verify([pages[i] for i in to_run]) if to_run else [], strict=True))
+    passed = set(found)
     for i, report in fresh.items():
-        if i in keys:
-            cache.store(report, keys[i])
-    for i, key in keys.items():  # after every load and store: what this run used is marked
-        cache.remember(pages[i], key)
+        if i not in keys:
+            continue
+        if cache.store(report, keys[i]):
+            passed.add(i)
+        else:
+            cache.forget(keys[i])
+    for i in sorted(passed & set(keys)):  # after every load and store: what this run used
+        cache.remember(pages[i], keys[i])
+    cache.record_fingerprint(fp)
     cache.prune()
     return [found[i] if i in found else fresh[i] for i in range(len(pages))]
+
+
+def recorded_fingerprint(directory: Path) -> Fingerprint | None:
+    """The fingerprint of the last run that recorded results in ``directory``; None when no
+    run did (or the file is unreadable)."""
+    try:
+        data = json.loads((directory / FINGERPRINT_FILE).read_text(encoding="utf-8"))
+        return Fingerprint(**{f.name: str(data[f.name]) for f in fields(Fingerprint)})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def recorded_report(page: Page, directory: Path) -> PageReport | None:
+    """The recorded result of exactly ``page``'s blocks, for a host that draws without running
+    anything: looked up under the key the last recording run (`recorded_fingerprint`) would give
+    them, with that run's fix setting. None when nothing was recorded for them — a page whose
+    blocks changed, or whose last run under that fingerprint failed."""
+    fp = recorded_fingerprint(directory)
+    if fp is None or not page.snippets:
+        return None
+    try:
+        apply_fixes = bool(json.loads(fp.settings).get("apply_safe_fixes", True))
+    except (ValueError, AttributeError):
+        return None
+    return ResultCache(directory).load(page, page_key(page, fp, apply_fixes=apply_fixes))
 
 
 # -- entries -------------------------------------------------------------------------------
