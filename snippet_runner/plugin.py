@@ -33,6 +33,7 @@ from .config import SETTINGS, RunConfig
 from .core.report import failure_heading, summary
 from .errors import SnippetRunnerError
 from .model import FixSafety, Location, Page, PageReport, Status
+from .site.assets import add_package_assets, link_package_assets
 from .site.render import Labels, PlaceholderMap, labels_for, rewrite_markdown
 
 log = logging.getLogger("mkdocs.plugins.snippet_runner")
@@ -91,12 +92,15 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
             raise PluginError(f"snippet-runner: {err}") from None
         theme = config.theme
         self._labels = labels_for(theme.get("language") if theme is not None else None)
+        link_package_assets(config)  # how blocks look and copy, verified or not
         return config
 
     # -- verification, once per build ------------------------------------------------------
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        """Load every page, log its typo fixes, and verify those with blocks."""
+        """Add the package's stylesheets and script; load every page, log its typo fixes, and
+        verify those with blocks."""
+        files = add_package_assets(files, config)
         self._pages = {}
         try:
             for file in files.documentation_pages():
