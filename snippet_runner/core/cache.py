@@ -306,11 +306,15 @@ def recorded_report(page: Page, directory: Path) -> PageReport | None:
     fp = recorded_fingerprint(directory)
     if fp is None or not page.snippets:
         return None
+    return ResultCache(directory).load(page, page_key(page, fp, apply_fixes=applies_fixes(fp)))
+
+
+def applies_fixes(fp: Fingerprint) -> bool:
+    """Whether the run ``fp`` names applied safe typo fixes (`RunConfig.apply_safe_fixes`)."""
     try:
-        apply_fixes = bool(json.loads(fp.settings).get("apply_safe_fixes", True))
+        return bool(json.loads(fp.settings).get("apply_safe_fixes", True))
     except (ValueError, AttributeError):
-        return None
-    return ResultCache(directory).load(page, page_key(page, fp, apply_fixes=apply_fixes))
+        return True
 
 
 # -- entries -------------------------------------------------------------------------------
