@@ -154,9 +154,9 @@ def test_page_renders_repaired_command_output_apart_and_marks(tmp_path: Path) ->
     root = _site(tmp_path)
     assert _build(root).returncode == 0
     page = _html(root)
-    # The repaired command is what readers see and copy; the typo is named in a fix note.
+    # The repaired command is what readers see and copy; no note about a typo they never saw.
     assert 'data-copy="docker run -it test:latest true"' in page
-    assert re.search(r'class="sr-fix">[^<]*<code>--it</code> → <code>-it</code>', page)
+    assert "sr-fix" not in page and "<code>--it</code>" not in page
     # Output sits in its own <pre> outside any <code>: Material gives it no copy button.
     step = page[page.index('data-copy="echo hello"') :]
     step = step[: step.index("</div>\n</div>")]
@@ -166,19 +166,44 @@ def test_page_renders_repaired_command_output_apart_and_marks(tmp_path: Path) ->
     # The prompt is a marked span, never part of what is copied.
     assert '<span class="gp sr-prompt">$ </span>' in page
     assert 'data-copy="$' not in page
-    # Comments are shown, not copied; the verified mark names the engine and the date.
+    # Comments are shown, not copied; one small mark per block, its details (the engine as
+    # an engine, the date) on hover; one summary for the page, above its first block.
     assert '<div class="sr-comment"><pre># say hello</pre></div>' in page
-    assert re.search(r"✓ verified · local bash [^<]+ · \d{4}-\d\d-\d\d</p>", page)
+    marks = re.findall(r'<p class="sr-mark sr-mark--passed" data-search-exclude>'
+                       r'<button type="button" class="sr-mark__badge" aria-expanded="false">'
+                       r'✓ verified</button><span class="sr-mark__detail" role="note">'
+                       r"ran on bash \d+\.\d+\.\d+ on (\d{4}-\d\d-\d\d) and printed", page)
+    assert len(marks) == 3 and "release" not in page
+    summary = re.findall(r'<div class="sr-summary sr-summary--passed" data-search-exclude><p>'
+                         r'.*?</span> (.*?)</p></div>', page)
+    assert summary == [f"The 4 examples on this page ran on bash {_bash()} on {marks[0]} and "
+                       "printed what they show. 1 example shown without running."]
+    assert page.index("sr-summary") < page.index("sr-block")
     # A block inside a list item stays inside it.
     start = page.index("inside a list item")
     item = page[start : page.index("</li>", start)]
     assert "printf" in item and "<pre>a\nb</pre>" in item
     # A skipped block says it was not run and why; a hidden block is gone.
-    assert "not run: syntax only" in page
+    assert ('<span class="sr-mark__badge">not run</span>: '
+            '<span class="sr-mark__reason">syntax only</span>') in page
     # A file block shows where its text went; a script block says only its exit was checked.
     assert "file created in the sandbox: <code>/etc/app.conf</code>" in page
-    assert "verified (exit status only)" in page
+    assert "✓ verified (exit status)</button>" in page
     assert "ran-index.md" not in page and "docker()" not in page
+
+
+def _bash() -> str:
+    version = subprocess.run(["bash", "-c", "echo ${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]}."
+                              "${BASH_VERSINFO[2]}"], capture_output=True, text=True, check=True)
+    return version.stdout.strip()
+
+
+def test_typo_notes_are_an_option(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _edit(root / "mkdocs.yml", "      jobs: 2\n", "      jobs: 2\n      show_fixes: true\n")
+    assert _build(root).returncode == 0
+    assert re.search(r'<p class="sr-fix" data-search-exclude>typo fixed before running: '
+                     r"<code>--it</code> → <code>-it</code></p>", _html(root))
 
 
 def test_wrong_expected_line_fails_build_naming_file_and_line(tmp_path: Path) -> None:
@@ -226,7 +251,8 @@ def test_switched_off_from_the_environment(tmp_path: Path) -> None:
     assert _runs(tmp_path) == 0
     assert "SNIPPET_RUNNER=false" in proc.stderr
     page = _html(root)
-    assert "not verified in this build" in page and "✓ verified" not in page
+    assert "○ not verified</button>" in page and "✓ verified" not in page
+    assert "The examples on this page were not run for this build." in page
     assert "docker()" not in page  # hidden blocks stay hidden
     assert _build(root, SNIPPET_RUNNER="true").returncode == 1
 
