@@ -137,9 +137,9 @@ class Verifier:
         self._backend: Backend | None = None
         self._idle: list[Sandbox] = []
         """Started and clean (fresh or reset), waiting for a page."""
-        self._chores: list[threading.Thread] = []
-        """Background starts and resets, waited for before a sandbox is taken."""
-        self._lock = threading.Lock()
+        self._chores = 0
+        """Background starts and resets under way; waited for before a sandbox is taken."""
+        self._lock = threading.Condition()
         self._closed = False
         for _ in range(warm):
             self._in_background(self._start_idle)
@@ -193,8 +193,7 @@ class Verifier:
         """A worker is done with ``box``: reset it in the background for the next call, or
         close it when enough are kept already."""
         with self._lock:
-            busy = sum(t.is_alive() for t in self._chores)
-            keep = not self._closed and len(self._idle) + busy < self._warm
+            keep = not self._closed and len(self._idle) + self._chores < self._warm
         if keep:
             self._in_background(lambda: self._reset_idle(box))
         else:
@@ -204,20 +203,22 @@ class Verifier:
     # -- background work ------------------------------------------------------------------
 
     def _in_background(self, chore: Callable[[], None]) -> None:
-        thread = threading.Thread(target=chore, name="snippet-runner-warm", daemon=True)
         with self._lock:
-            self._chores.append(thread)
-        thread.start()
+            self._chores += 1
+
+        def run() -> None:
+            try:
+                chore()
+            finally:
+                with self._lock:
+                    self._chores -= 1
+                    self._lock.notify_all()
+
+        threading.Thread(target=run, name="snippet-runner-warm", daemon=True).start()
 
     def _wait_for_chores(self) -> None:
-        while True:
-            with self._lock:
-                self._chores = [t for t in self._chores if t.is_alive()]
-                chores = list(self._chores)
-            if not chores:
-                return
-            for thread in chores:
-                thread.join()
+        with self._lock:
+            self._lock.wait_for(lambda: self._chores == 0)
 
     def _start_idle(self) -> None:
         try:

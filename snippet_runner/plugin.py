@@ -25,9 +25,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any, Literal
 
 from mkdocs.config import config_options as c
@@ -101,8 +103,11 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"],
                    dirty: bool) -> None:
         """Note whether this is ``mkdocs serve`` (its presence also keeps this plugin object,
-        and so the warm sandbox, across the server's rebuilds)."""
+        and so the warm sandbox, across the server's rebuilds). A server stopped with SIGTERM
+        shuts down as on Ctrl-C, so `on_shutdown` ends the sandbox."""
         self._serving = command == "serve"
+        if self._serving and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _interrupt)
 
     def on_shutdown(self) -> None:
         """End the warm sandbox of ``mkdocs serve``."""
@@ -243,6 +248,10 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
                 "(another Markdown extension or plugin dropped its placeholder)"
             )
         return html
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # mkdocs serve's own way out: it then calls on_shutdown
 
 
 def _switch(value: str | None, *, default: bool) -> bool:

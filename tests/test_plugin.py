@@ -47,7 +47,7 @@ title: A verified page
 # Verified
 
 ```bash hide="true"
-$ docker() {{ echo "docker $*"; }}; echo run >> {counter}
+$ docker() {{ echo "docker $*"; }}; echo "run $SNIPPET_ROOT" >> {counter}
 ```
 
 Some text right before a block:
@@ -525,8 +525,23 @@ def test_copy_button_copies_the_repaired_command_only(tmp_path: Path) -> None:
     assert output_buttons == 0
 
 
-def test_serve_reverifies_only_the_changed_page(tmp_path: Path) -> None:
-    """A real ``mkdocs serve``: after an edit to one page, only that page runs again."""
+def _roots(tmp_path: Path, name: str) -> list[str]:
+    """The sandbox (its root) each run of page ``name`` had, in order."""
+    counter = tmp_path / f"ran-{name}.txt"
+    return [line.split(" ", 1)[1] for line in counter.read_text().splitlines()]
+
+
+def _get(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as response:  # 127.0.0.1 only
+        return str(response.read().decode("utf-8"))
+
+
+def test_serve_keeps_serving_a_failing_page_and_its_sandbox_warm(tmp_path: Path) -> None:
+    """A real ``mkdocs serve``: an edit that fails is built and served with the failure drawn
+    in place under a banner (the terminal says so too), in the sandbox kept warm since the
+    start; restoring the text that passed comes from the cache, running nothing."""
     import socket
     import time
 
@@ -544,24 +559,62 @@ def test_serve_reverifies_only_the_changed_page(tmp_path: Path) -> None:
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
+    url = f"http://127.0.0.1:{port}/other/"
     try:
         _wait_for(log, "Serving on", serve)
         assert (_runs(tmp_path, "index.md"), _runs(tmp_path, "other.md")) == (1, 1)
+        good = (root / "docs" / "other.md").read_text(encoding="utf-8")
         time.sleep(1)  # the watcher compares modification times
+        _edit(root / "docs" / "other.md", "$ echo hello\nhello\n", "$ echo hello\nhullo\n")
+        _wait_for(log, "the page is served with line", serve)
+        _wait_for(log, "Reloading browsers", serve, after="the page is served with line")
+        page = _get(url)
+        line = _line_of("$ echo hello") + 1
+        assert f"docs/other.md: 1 example(s) failed; the page is served with line {line} drawn" \
+            in log.read_text()
+        assert f"docs/other.md:{line}: failed" in log.read_text()  # and the diff, as in a build
+        assert re.search(r'<div class="sr-summary sr-summary--failed" role="alert"', page)
+        assert f'<a href="#sr-failed-2">docs/other.md:{line}: failed' in page
+        failed = page[page.index('id="sr-failed-2"'):]
+        failed = failed[: failed.index('<p class="sr-mark')]
+        assert '<span class="sr-diff__del">-hullo</span>' in failed
+        assert '<span class="sr-diff__add">+hello</span>' in failed
+        assert "✓" not in page[page.index('id="sr-failed-2"'):].split("sr-mark__badge", 2)[1]
+        runs = _roots(tmp_path, "other.md")
+        time.sleep(1)
+        (root / "docs" / "other.md").write_text(good, encoding="utf-8")
+        _wait_for(log, "nothing changed, no snippet ran", serve)
+        _wait_for(log, "Reloading browsers", serve, after="nothing changed, no snippet ran")
+        assert "sr-block--failed" not in _get(url) and "sr-block--passed" in _get(url)
+        assert _roots(tmp_path, "other.md") == runs  # from the cache
+        time.sleep(1)
         _edit(root / "docs" / "other.md", "$ echo hello\nhello\n", "$ echo hi\nhi\n")
-        _wait_for(log, "1 page(s) verified in a sandbox, 1 from cache", serve)
+        _wait_for(log, "1 page(s) verified in a sandbox, 1 from cache", serve,
+                  after="nothing changed, no snippet ran")
     finally:
         serve.terminate()
         serve.wait(timeout=30)
-    assert (_runs(tmp_path, "index.md"), _runs(tmp_path, "other.md")) == (1, 2)
+    first = _roots(tmp_path, "index.md") + _roots(tmp_path, "other.md")[:1]
+    reruns = _roots(tmp_path, "other.md")[1:]
+    assert len(reruns) == 2 and reruns[0] == reruns[1] and reruns[0] in first
+    assert not Path(reruns[0]).exists()  # closed when the server stopped
     assert "ran docs/other.md" in log.read_text()
 
 
-def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], limit: float = 120) -> None:
+def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], limit: float = 120,
+              after: str = "") -> None:
+    """Wait until ``text`` is in the log (after the last ``after``, when given)."""
     import time
 
+    def logged() -> str:
+        whole = log.read_text()
+        if not after:
+            return whole
+        _, seen, tail = whole.rpartition(after)
+        return tail if seen else ""
+
     deadline = time.monotonic() + limit
-    while text not in log.read_text():
+    while text not in logged():
         assert proc.poll() is None, log.read_text()
         assert time.monotonic() < deadline, f"no {text!r} in:\n{log.read_text()}"
         time.sleep(0.1)

@@ -201,7 +201,11 @@ class ResultCache:
             self._path(key).unlink()
 
     def record_fingerprint(self, fp: Fingerprint) -> None:
-        """Write the fingerprint of this run beside the entries (`recorded_fingerprint`)."""
+        """Write the fingerprint of this run beside the entries (`recorded_fingerprint`), unless
+        it is there already: a host that re-renders when the file changes (Zensical with the
+        results directory under ``watch:``) must not re-render after every run."""
+        if recorded_fingerprint(self.directory) == fp:
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         _write_atomic(self.directory / FINGERPRINT_FILE, json.dumps(asdict(fp), indent=1))
 

@@ -36,6 +36,7 @@ of theirs, so every read is guarded and nothing depends on it: the lookup is by 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ from ..core.rewrite import read_text
 from ..errors import SnippetRunnerError
 from ..model import Page, PageReport, Status
 from .render import Labels, PlaceholderMap, labels_for, locate_blocks, rewrite_markdown
+
+log = logging.getLogger("snippet_runner")
 
 STATIC = Path(__file__).with_name("static")
 """The stylesheets and script of verified blocks, shipped in the package."""
@@ -190,6 +193,8 @@ class SnippetRunnerExtension(Extension):
         results = _resolve(host.root, str(self.getConfig("cache_dir"))) / "results"
         report = recorded_report(page, results)
         fp = recorded_fingerprint(results)
+        if fp is None:
+            _warn_once(results)
         if self.getConfig("require_verified"):
             _require_verified(page, report)
         placeholders = PlaceholderMap()
@@ -353,6 +358,22 @@ def _display_path(path: Path) -> Path:
     """As messages name a file: relative to the working directory when inside it."""
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else Path(rel)
+
+
+_WARNED: set[Path] = set()
+"""Results directories already warned about in this process (a host renders every page in
+one process: one warning per build, not one per page)."""
+
+
+def _warn_once(results: Path) -> None:
+    if results in _WARNED:
+        return
+    _WARNED.add(results)
+    log.warning(
+        "snippet-runner: no verification was recorded in %s, so every shell block is drawn "
+        "'not verified'. Run 'snippet-runner check' on the pages before building, with the same "
+        "cache directory (the extension's cache_dir option); note that 'zensical build --clean' "
+        "deletes .cache/, results included.", results)
 
 
 def _require_verified(page: Page, report: PageReport | None) -> None:
