@@ -13,6 +13,7 @@ real sandbox, is compared in ``test_the_korean_post_under_zensical_matches_the_m
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import subprocess
@@ -95,8 +96,8 @@ test -n "$HOME"
 def _run(root: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([str(BIN / argv[0]), *argv[1:]], cwd=root, capture_output=True,
                           text=True, check=False, timeout=900,
-                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1",
-                               "HOME": str(root)})
+                          env={**{k: v for k, v in os.environ.items() if k != "SNIPPET_RUNNER"},
+                               "NO_MKDOCS_2_WARNING": "1"})
     assert proc.returncode == 0, f"{argv}:\n{proc.stdout}\n{proc.stderr}"
     return proc
 
