@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from i18n_site import Site, built_site
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,3 +216,22 @@ def test_the_korean_post_under_zensical_matches_the_mkdocs_build(tmp_path: Path)
     assert drawn(zensical) == drawn(mkdocs)
     assert "검증됨" in zensical and "sr-summary--passed" in zensical
     shutil.rmtree(root / ".cache", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return built_site(tmp_path_factory)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_marks_and_notes_stay_out_of_the_search_index(site: Site, lang: str) -> None:
+    """Search finds what the post says, not the marks under every block (the words checked are
+    the marks' own: the post's prose uses none of them)."""
+    docs = [d for d in site.search_index(lang)["docs"] if d["location"].startswith(POST)]
+    text = "\n".join(d["text"] + " " + d.get("title", "") for d in docs)
+    assert "docker container run -it -p 4000:4000" in text  # the blocks themselves are there
+    source = (ROOT / "docs" / lang / f"{POST}.md").read_text(encoding="utf-8")
+    for noise in ("dfsg", "Docker Engine", "검증됨", "verified", "실행하지 않음", "not run:",
+                  "오타를 고쳐", "typo fixed", "이 페이지의 예제", "examples on this page"):
+        assert noise not in source
+        assert noise not in text, noise
