@@ -219,7 +219,7 @@ def test_english_readers_see_comments_and_skip_reasons_in_english(site: Site) ->
     html = page(site, "en", POST)
     shown = re.findall(
         r'(?s)<div class="sr-comment"><pre>(.*?)</pre>'
-        r'|<p class="sr-mark sr-mark--skipped">(.*?)</p>',
+        r'|<p class="sr-mark sr-mark--skipped"[^>]*>(.*?)</p>',
         html,
     )
     texts = [a or b for a, b in shown]
