@@ -71,7 +71,7 @@ def test_every_block_of_the_post_is_verified_or_skipped(tmp_path: Path) -> None:
     assert "--it" in (root / POST).read_text(encoding="utf-8")
     assert f"{POST}:" in proc.stderr and "fixed '--it' → '-it'" in proc.stderr
     assert 'data-copy="docker container run -it -p 4000:4000 test:latest /bin/bash"' in html
-    assert "<code>--it</code>" not in html  # readers see the repaired command, no typo note
+    assert 'class="sr-fix"' not in html  # readers see the repaired command, no typo note
     # Editor's notes are visible admonitions.
     assert html.count('class="admonition') >= 3
     # Hidden setup is gone, every block sits where the post put it, and the HTML nests validly.
