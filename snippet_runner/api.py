@@ -121,8 +121,8 @@ def verify_pages(pages: Sequence[Page], config: RunConfig,
 class Verifier:
     """Verifies pages again and again with sandboxes kept warm between calls — the shape of
     ``mkdocs serve``, where every rebuild verifies the page just edited. `verify` works like
-    `verify_pages`; the sandboxes it used are reset in the background and handed to the next
-    call, so an edit costs its commands, not a sandbox start. `close` ends them all.
+    `verify_pages`; the sandboxes it used (reset after each page, as always) are handed to the
+    next call, so an edit costs its commands, not a sandbox start. `close` ends them all.
 
     A sandbox that fails to start or reset is dropped (the next page starts a fresh one, and
     reports the error if that fails too). One caller at a time: `verify` is not reentrant.
@@ -138,7 +138,7 @@ class Verifier:
         self._idle: list[Sandbox] = []
         """Started and clean (fresh or reset), waiting for a page."""
         self._chores = 0
-        """Background starts and resets under way; waited for before a sandbox is taken."""
+        """Background starts under way; waited for before a sandbox is taken."""
         self._lock = threading.Condition()
         self._closed = False
         for _ in range(warm):
@@ -190,13 +190,13 @@ class Verifier:
         return self.backend.start()
 
     def give_back(self, box: Sandbox) -> None:
-        """A worker is done with ``box``: reset it in the background for the next call, or
-        close it when enough are kept already."""
+        """A worker is done with ``box`` (reset after its last page, as after every page): keep
+        it for the next call, or close it when enough are kept already."""
         with self._lock:
             keep = not self._closed and len(self._idle) + self._chores < self._warm
-        if keep:
-            self._in_background(lambda: self._reset_idle(box))
-        else:
+            if keep:
+                self._idle.append(box)
+        if not keep:
             with contextlib.suppress(SnippetRunnerError):
                 box.close()
 
@@ -225,15 +225,6 @@ class Verifier:
             box = self.backend.start()
         except SnippetRunnerError:
             return  # the page that needs one starts it itself, and reports why that fails
-        self._keep(box)
-
-    def _reset_idle(self, box: Sandbox) -> None:
-        try:
-            box.reset()
-        except SnippetRunnerError:
-            with contextlib.suppress(SnippetRunnerError):
-                box.close()
-            return
         self._keep(box)
 
     def _keep(self, box: Sandbox) -> None:

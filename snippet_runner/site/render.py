@@ -287,9 +287,11 @@ def summary_html(page: Page, by_snippet: Mapping[int, Sequence[Outcome]], mark: 
     failed, a banner counting them with a link to each (hidden setup blocks named by
     ``file:line``). Empty when the page shows no block that runs and nothing failed."""
     statuses = {s.index: _block_status(s, by_snippet.get(s.index)) for s in page.snippets}
+    whole = [o for s in page.snippets for o in by_snippet.get(s.index, ())
+             if o.page_level and o.status.value in _FAILED]
     failed = [s for s in page.snippets if statuses[s.index] in _FAILED]
-    if failed:
-        return _failure_banner(failed, by_snippet, labels)
+    if failed or whole:
+        return _failure_banner(failed, whole, by_snippet, labels)
     shown = [s for s in page.snippets if not s.options.hide]
     skipped = sum(statuses[s.index] == "skipped" for s in shown)
     runs = [s for s in shown if statuses[s.index] != "skipped"]
@@ -318,17 +320,21 @@ _FAILED = frozenset({Status.FAILED.value, Status.ERROR.value, Status.TIMEOUT.val
 """Block statuses that mean it did not pass."""
 
 
-def _failure_banner(failed: Sequence[Snippet], by_snippet: Mapping[int, Sequence[Outcome]],
-                    labels: Labels) -> str:
+def _failure_banner(failed: Sequence[Snippet], whole: Sequence[Outcome],
+                    by_snippet: Mapping[int, Sequence[Outcome]], labels: Labels) -> str:
+    """The failures of the page: each failing block's (linked unless hidden), then those of the
+    page as a whole, with their message."""
     items = []
     for snippet in failed:
         for outcome in by_snippet.get(snippet.index, ()):
-            if outcome.status.value not in _FAILED:
+            if outcome.page_level or outcome.status.value not in _FAILED:
                 continue
             heading = _esc(failure_heading(outcome))
             if not snippet.options.hide:
                 heading = f'<a href="#{_failed_id(snippet)}">{heading}</a>'
             items.append(f"<li><code>{heading}</code></li>")
+    items += [f"<li><code>{_esc(failure_heading(o))}</code>: {_esc(o.diff)}</li>"
+              for o in whole]
     count = len(items)
     return (f'<div class="sr-summary sr-summary--failed" role="alert" data-search-exclude>'
             f'<p><span class="sr-summary__icon" aria-hidden="true">✗</span> '
@@ -428,18 +434,21 @@ def render_block(
         parts.extend(_transcript_html(page, snippet, outcomes, labels, apply_safe_fixes,
                                       show_fixes))
     parts.extend(_failure_html(o, labels) for o in outcomes or ()
-                 if o.command is None and o.status.value in _FAILED)
+                 if o.command is None and not o.page_level and o.status.value in _FAILED)
     parts.append(_mark_html(snippet, status, mark, labels))
     parts.append("</div>")
     return "\n".join(parts)
 
 
 def _block_status(snippet: Snippet, outcomes: Sequence[Outcome] | None) -> str:
+    """The block's verdict; a verdict on the page as a whole (it left its sandbox unusable)
+    is the banner's, not this block's."""
+    own = [o for o in outcomes or () if not o.page_level]
     if snippet.options.skip is not None:
         return "skipped"
-    if not outcomes:  # verification off, or the page was not run
+    if not own:  # verification off, or the page was not run
         return "unverified"
-    bad = [o.status for o in outcomes if o.status not in (Status.PASSED, Status.SKIPPED)]
+    bad = [o.status for o in own if o.status not in (Status.PASSED, Status.SKIPPED)]
     return bad[0].value if bad else "passed"
 
 

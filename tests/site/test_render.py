@@ -101,7 +101,8 @@ def test_the_page_summary_sits_under_the_title_and_counts_examples() -> None:
                        "2026-12-01 and printed what they show. 1 example shown without running.")
     ko = _draw(text, ["", "one\ntwo\n"], language="ko")
     assert ("이 페이지의 예제 1개를 Docker Engine 20.10.24에서 2026-12-01에 실제로 실행해, "
-            "적힌 출력이 나오는지 확인했습니다. 예제 1개는 형식만 보여 주며 실행하지 않습니다.") in ko
+            "적힌 출력이 나오는지 확인했습니다. 예제 1개는 형식만 보여 주며 "
+            "실행하지 않습니다.") in ko
 
 
 def test_without_a_title_the_summary_opens_the_page_and_without_runs_there_is_none() -> None:
@@ -200,3 +201,14 @@ def test_an_exit_status_is_a_caption_not_output() -> None:
 
 def test_labels_exist_for_korean_and_fall_back_to_english() -> None:
     assert KO.verified == "검증됨" and labels_for("ko_KR") is KO and labels_for("fr") is EN
+
+
+def test_a_page_that_left_its_sandbox_unusable_is_named_in_the_banner_only() -> None:
+    text = "```console\n$ echo a\na\n```\n"
+    p = page(text)
+    passed = report(p, ["a\n"])
+    whole = Outcome(p.snippets[-1], None, Status.ERROR, page_level=True,
+                    diff="this page left the sandbox unusable: dockerd is gone")
+    drawn = _draw(text, None, drawn_report=replace(passed, outcomes=(*passed.outcomes, whole)))
+    assert "sr-block--passed" in drawn and "sr-failure" not in drawn
+    assert "sr-summary--failed" in drawn and "dockerd is gone" in drawn
