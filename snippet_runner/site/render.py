@@ -48,8 +48,9 @@ from ..model import Command, Fix, Outcome, Page, PageReport, Snippet, Span, Stat
 
 @dataclass(frozen=True)
 class Labels:
-    """Words the page shows, in the site's language. ``{engine}``, ``{date}``, ``{count}`` and
-    ``{where}`` are filled in where a label has them."""
+    """Words the page shows, in the site's language. ``{engine}``, ``{date}``, ``{count}``,
+    ``{total}`` and ``{examples}`` are filled in where a label has them. Failures are named as
+    the build log names them (`core.report.failure_heading`), so page and terminal agree."""
 
     verified: str
     """Mark of a block whose every command matched."""
@@ -75,8 +76,6 @@ class Labels:
     """Caption of a non-zero expected exit status."""
     failed: str
     """Mark of a block that did not match (or could not run) when it was verified."""
-    failed_detail: str
-    """Heading of the failure details drawn under a failed step (``{where}``: file:line)."""
     examples: tuple[str, str]
     """``{count}`` examples, singular and plural."""
     summary_verified: str
@@ -105,7 +104,6 @@ LABELS: Mapping[str, Labels] = {
         output="출력",
         exit_status="종료 코드",
         failed="검증 실패",
-        failed_detail="{where}: 글에 적힌 출력과 실제 출력이 다릅니다",
         examples=("예제 {count}개", "예제 {count}개"),
         summary_verified="이 페이지의 {examples}를 {engine}에서 {date}에 실제로 실행해, "
                          "적힌 출력이 나오는지 확인했습니다.",
@@ -129,7 +127,6 @@ LABELS: Mapping[str, Labels] = {
         output="output",
         exit_status="exit status",
         failed="verification failed",
-        failed_detail="{where}: the output differs from the page",
         examples=("{count} example", "{count} examples"),
         summary_verified="The {examples} on this page ran on {engine} on {date} and printed "
                          "what they show.",

@@ -449,6 +449,9 @@ def test_copy_button_copies_commands_without_prompts_or_output(tmp_path: Path) -
         "watch: []\n"
         "extra_css: [copy-commands.css]\n"
         "extra_javascript: [copy-commands.js]\n"
+        # Not the snippet_runner extension mkdocs.yml lists: it would draw the blocks too.
+        "markdown_extensions:\n  - pymdownx.highlight:\n      pygments_lang_class: true\n"
+        "  - pymdownx.superfences\n"
         f"plugins:\n  - search\n  - shared-assets:\n      dir: {ROOT / 'assets'}\n",
         encoding="utf-8",
     )
