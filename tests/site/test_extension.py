@@ -91,9 +91,21 @@ def test_after_check_the_blocks_as_written_are_verified(tmp_path: Path) -> None:
 def test_a_block_edited_after_the_check_is_not_verified(tmp_path: Path) -> None:
     cache = _check(tmp_path, PAGE)
     edited = PAGE.replace("    a\tb\n", "    a\tc\n")
-    assert _marks(_convert(edited, cache)) == ["unverified", "unverified", "skipped"]
+    assert _marks(_convert(edited, cache))[1] == "unverified"
     prose = PAGE.replace("Text before.", "Other words, and a new paragraph.\n\nMore.")
     assert _marks(_convert(prose, cache)) == ["passed", "passed", "skipped"]
+
+
+def test_the_blocks_above_an_edit_keep_their_record(tmp_path: Path) -> None:
+    """A page is one shell session: an edited block (and every block after it) has no result,
+    but those above it ran exactly as they are written and are still verified."""
+    cache = _check(tmp_path, PAGE)
+    edited = PAGE.replace("    a\tb\n", "    a\tc\n")  # the second block
+    html = _convert(edited, cache)
+    assert _marks(html) == ["passed", "unverified", "skipped"]
+    assert "1 of the 2 examples on this page ran on bash" in html
+    first = PAGE.replace("$ echo \"hello\"\nhello", "$ echo \"hi\"\nhi")
+    assert _marks(_convert(first, cache)) == ["unverified", "unverified", "skipped"]
 
 
 def test_crlf_and_a_bom_are_the_same_page(tmp_path: Path) -> None:
@@ -105,19 +117,32 @@ def test_crlf_and_a_bom_are_the_same_page(tmp_path: Path) -> None:
     assert html == _convert(PAGE, cache)
 
 
+def _check_again(tmp_path: Path, cache: Path, *names: str) -> int:
+    proc = subprocess.run([str(CLI), "check", "--backend", "local", "--cache-dir", str(cache),
+                           *(str(tmp_path / n) for n in names)], capture_output=True, text=True,
+                          check=False)
+    return proc.returncode
+
+
 def test_a_failing_check_leaves_nothing_to_show_as_verified(tmp_path: Path) -> None:
-    cache = _check(tmp_path, PAGE)
+    """The world changed, not the page: the block that fails now, and every block after it,
+    lose their record — also where a longer page shares them; blocks above it passed in this
+    very run and keep theirs."""
     flag = tmp_path / "flag"
     flag.write_text("on\n")
-    page = PAGE + f"\n```console\n$ cat {flag}\non\n```\n"
-    cache = _check(tmp_path, page, name="other.md")
-    assert _marks(_convert(page, cache))[-1] == "passed"
+    reads_flag = f"```console\n$ cat {flag}\non\n```\n"
+    first, last = reads_flag + "\n" + PAGE, PAGE + "\n" + reads_flag
+    longer = first + "\n```console\n$ echo more\nmore\n```\n"
+    for name, text in (("first.md", first), ("last.md", last), ("longer.md", longer)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    cache = tmp_path / "cache"
+    assert _check_again(tmp_path, cache, "first.md", "last.md", "longer.md") == 0
+    assert set(_marks(_convert(first, cache))) == {"passed", "skipped"}
     flag.write_text("off\n")
-    proc = subprocess.run([str(CLI), "check", "--backend", "local", "--cache-dir", str(cache),
-                           str(tmp_path / "other.md")], capture_output=True, text=True,
-                          check=False)
-    assert proc.returncode == 1
-    assert set(_marks(_convert(page, cache))) == {"unverified", "skipped"}
+    assert _check_again(tmp_path, cache, "first.md", "last.md") == 1
+    assert set(_marks(_convert(first, cache))) == {"unverified", "skipped"}
+    assert set(_marks(_convert(longer, cache))) == {"unverified", "skipped"}
+    assert _marks(_convert(last, cache)) == ["passed", "passed", "skipped", "unverified"]
 
 
 def test_require_verified_fails_naming_the_block(tmp_path: Path) -> None:
