@@ -206,6 +206,20 @@ def test_typo_notes_are_an_option(tmp_path: Path) -> None:
                      r"<code>--it</code> → <code>-it</code></p>", _html(root))
 
 
+def test_the_extension_listed_beside_the_plugin_is_taken_over_with_its_options(
+        tmp_path: Path) -> None:
+    """A site that lists ``snippet_runner`` (for Zensical) and the plugin draws each block
+    once, with the plugin's reports and the options given to the extension."""
+    root = _site(tmp_path)
+    with (root / "mkdocs.yml").open("a", encoding="utf-8") as config:
+        config.write("  - snippet_runner:\n      show_fixes: true\n")
+    proc = _build(root)
+    assert proc.returncode == 0, proc.stderr
+    page = _html(root)
+    assert page.count('class="sr-block ') == 5 and page.count('class="sr-summary ') == 1
+    assert "<code>--it</code> → <code>-it</code>" in page and "1 page(s) verified" in proc.stderr
+
+
 def test_wrong_expected_line_fails_build_naming_file_and_line(tmp_path: Path) -> None:
     root = _site(tmp_path)
     page = root / "docs" / "index.md"
