@@ -194,7 +194,7 @@ def phone(browser: Any, site: Site) -> Iterator[Any]:
     context.close()
 
 
-_OVERLAPS = """
+_OVERLAPS = r"""
 () => {
   const hits = [];
   for (const block of document.querySelectorAll("article .sr-command")) {
@@ -204,11 +204,16 @@ _OVERLAPS = """
     const b = button.getBoundingClientRect();
     const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const range = document.createRange();
-      range.selectNodeContents(node);
-      for (const r of range.getClientRects()) {
-        if (r.width && r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top)
-          hits.push(block.dataset.copy + " :: " + node.textContent);
+      for (let i = 0; i < node.length; i++) {  // each visible character (a space may hang)
+        if (/\s/.test(node.data[i])) continue;
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        for (const r of range.getClientRects()) {
+          if (r.width && r.left < b.right && r.right > b.left && r.top < b.bottom
+              && r.bottom > b.top)
+            hits.push(block.dataset.copy + " :: " + node.data[i]);
+        }
       }
     }
   }
