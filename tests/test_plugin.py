@@ -485,6 +485,16 @@ def test_a_block_dropped_by_a_later_plugin_fails_naming_it(tmp_path: Path) -> No
     assert f"docs/index.md:{fence}: a verified block did not reach the page" in proc.stderr
 
 
+def test_a_page_whose_blocks_were_all_dropped_fails_naming_them(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _with_hook(root, "def on_page_markdown(markdown, page, config, files):\n"
+                     "    return '# Replaced by a hook'\n")
+    proc = _build(root)
+    assert proc.returncode == 1
+    [error] = [line for line in proc.stderr.splitlines() if "did not reach the page" in line]
+    assert error.count("docs/index.md:") == 5  # every shown block (the hidden one never is)
+
+
 def test_failure_diff_shows_korean_as_written(tmp_path: Path) -> None:
     page = "# 한국어\n\n```bash\n$ echo '컨테이너 안의 웹 서버입니다'\n다른 내용\n```\n"
     proc = _build(_site(tmp_path, {"index.md": page}))

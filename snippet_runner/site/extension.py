@@ -156,7 +156,11 @@ class SnippetRunnerExtension(Extension):
 
     def lost_lines(self) -> list[int]:
         """After a conversion: source lines of the blocks whose placeholder another extension
-        or plugin dropped (they would silently vanish from the page)."""
+        or plugin dropped (they would silently vanish from the page) — all of them when the
+        conversion met none."""
+        if self._pending is not None:
+            lines = self._pending.placeholders.lines.values()
+            return sorted(n for n in lines if n)
         return list(self._last.lost) if self._last else []
 
     # -- Python-Markdown -------------------------------------------------------------------
