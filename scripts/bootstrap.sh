@@ -4,7 +4,9 @@
 #     CJK font for browser tests), installed with apt-get when running as root;
 #   - a virtualenv at .venv, made from Debian's own /usr/bin/python3 (3.11.2 on Debian 12, what a
 #     stock machine and the debian:12 CI container have, whatever other python3 comes first on
-#     PATH), with this package in editable mode plus its dev extras.
+#     PATH), with this package in editable mode plus its dev and ko (Korean search) extras;
+#   - a wheelhouse, .venv/wheelhouse, of the package's runtime dependencies (not the extras),
+#     so that tests/test_packaging.py can install the built wheel into a fresh venv offline.
 # Re-running is cheap: dpkg-query and a stamp file decide what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +44,8 @@ if [[ ! -x $VENV/bin/python ]] || [[ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]
     rm -rf "$VENV"  # another interpreter's venv can't be upgraded in place
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -e '.[dev]'
+    "$VENV/bin/pip" install -q -e '.[dev,ko]'
+    "$VENV/bin/python" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > "$VENV/runtime-requirements.txt"
+    "$VENV/bin/pip" download -q --only-binary=:all: -d "$VENV/wheelhouse" -r "$VENV/runtime-requirements.txt"
     echo "$want" > "$STAMP"
 fi

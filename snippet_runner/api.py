@@ -4,6 +4,9 @@ wires the core pipeline to a sandbox.
     pages = [load_page(p) for p in paths]          # extract + options + fixes; ConfigError
     reports = verify_pages(pages, RunConfig(...))  # run + compare, pages in parallel sandboxes
     # each PageReport holds Outcomes; mismatches are results, not exceptions.
+
+    with Verifier(config, warm=1) as verifier:     # the same again and again (mkdocs serve):
+        reports = verifier.verify(pages)           # sandboxes stay warm between calls
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import datetime
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +35,7 @@ from .sandbox import store as image_store
 from .sandbox.fixtures import fixtures_for
 
 __all__ = [
+    "Verifier",
     "fetch_images",
     "load_page",
     "lock_images",
@@ -98,8 +102,9 @@ def verify_pages(pages: Sequence[Page], config: RunConfig,
     """Run and judge every page; reports come back in the order of ``pages``.
 
     With ``config.use_cache``, pages whose results the cache holds come back as ``from_cache``
-    reports without starting anything, and only the others run (see `core.cache`);
-    ``progress`` hears of every page either way.
+    reports without starting anything, and only the others run (see `core.cache`); with
+    ``config.record_results`` (or ``use_cache``), what ran is recorded there. ``progress``
+    hears of every page either way.
 
     ``config.jobs`` workers each start one sandbox, take pages from a shared queue, reset the
     sandbox between pages and close it at the end. A sandbox that cannot start or reset (a
@@ -109,27 +114,144 @@ def verify_pages(pages: Sequence[Page], config: RunConfig,
     in it) before the interrupt propagates; any other exception of a worker (a bug) is
     re-raised here once the workers are done.
     """
-    if not config.use_cache or not any(p.runnable for p in pages):
-        return _verify_uncached(pages, config, progress)
-    return cache.verify_cached(pages, config, fingerprint(config),
-                               lambda todo: _verify_uncached(todo, config, progress), progress)
+    with Verifier(config) as verifier:
+        return verifier.verify(pages, progress)
 
 
-def _verify_uncached(pages: Sequence[Page], config: RunConfig,
-                     progress: PageDone | None) -> list[PageReport]:
-    reports: dict[int, PageReport] = {}
-    todo: queue.Queue[int] = queue.Queue()
-    for i, page in enumerate(pages):
-        if page.runnable:
-            todo.put(i)
-        else:
-            reports[i] = _unrun_report(page, Status.SKIPPED, "", "")
-            if progress:
-                progress(reports[i])
-    if not todo.empty():
-        pool = _Pool(sandbox.get_backend(config), pages, config, progress, todo, reports)
-        pool.run(max(1, min(config.jobs, todo.qsize())))
-    return [reports[i] for i in range(len(pages))]
+class Verifier:
+    """Verifies pages again and again with sandboxes kept warm between calls — the shape of
+    ``mkdocs serve``, where every rebuild verifies the page just edited. `verify` works like
+    `verify_pages`; the sandboxes it used (reset after each page, as always) are handed to the
+    next call, so an edit costs its commands, not a sandbox start. `close` ends them all.
+
+    A sandbox that fails to start or reset is dropped (the next page starts a fresh one, and
+    reports the error if that fails too). One caller at a time: `verify` is not reentrant.
+    """
+
+    def __init__(self, config: RunConfig, *, warm: int = 0) -> None:
+        """``warm``: how many sandboxes to keep between calls; that many start at once, in the
+        background. 0 closes every sandbox at the end of each `verify`."""
+        self.config = config
+        """How pages run."""
+        self._warm = warm
+        self._backend: Backend | None = None
+        self._idle: list[Sandbox] = []
+        """Started and clean (fresh or reset), waiting for a page."""
+        self._chores = 0
+        """Background starts under way; waited for before a sandbox is taken."""
+        self._lock = threading.Condition()
+        self._closed = False
+        for _ in range(warm):
+            self._in_background(self._start_idle)
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def verify(self, pages: Sequence[Page],
+               progress: PageDone | None = None) -> list[PageReport]:
+        """Run and judge ``pages`` as `verify_pages` does, on this verifier's sandboxes."""
+        config = self.config
+        recording = config.use_cache or config.record_results
+        if not recording or not any(p.runnable for p in pages):
+            return self._verify_uncached(pages, progress)
+        return cache.verify_cached(pages, config, fingerprint(config),
+                                   lambda todo: self._verify_uncached(todo, progress), progress)
+
+    def close(self) -> None:
+        """Close every sandbox this verifier holds, once background work is done; idempotent."""
+        with self._lock:
+            self._closed = True
+        self._wait_for_chores()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for box in idle:
+            with contextlib.suppress(SnippetRunnerError):
+                box.close()
+
+    # -- what the workers call ------------------------------------------------------------
+
+    @property
+    def backend(self) -> Backend:
+        """Where sandboxes come from (built on first use: a verifier that never runs a page
+        needs no backend)."""
+        if self._backend is None:
+            self._backend = sandbox.get_backend(self.config)
+        return self._backend
+
+    def take(self) -> Sandbox:
+        """A clean sandbox: a warm one when there is one, else a fresh start."""
+        self._wait_for_chores()
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self.backend.start()
+
+    def give_back(self, box: Sandbox) -> None:
+        """A worker is done with ``box`` (reset after its last page, as after every page): keep
+        it for the next call, or close it when enough are kept already."""
+        with self._lock:
+            keep = not self._closed and len(self._idle) + self._chores < self._warm
+            if keep:
+                self._idle.append(box)
+        if not keep:
+            with contextlib.suppress(SnippetRunnerError):
+                box.close()
+
+    # -- background work ------------------------------------------------------------------
+
+    def _in_background(self, chore: Callable[[], None]) -> None:
+        with self._lock:
+            self._chores += 1
+
+        def run() -> None:
+            try:
+                chore()
+            finally:
+                with self._lock:
+                    self._chores -= 1
+                    self._lock.notify_all()
+
+        threading.Thread(target=run, name="snippet-runner-warm", daemon=True).start()
+
+    def _wait_for_chores(self) -> None:
+        with self._lock:
+            self._lock.wait_for(lambda: self._chores == 0)
+
+    def _start_idle(self) -> None:
+        try:
+            box = self.backend.start()
+        except SnippetRunnerError:
+            return  # the page that needs one starts it itself, and reports why that fails
+        self._keep(box)
+
+    def _keep(self, box: Sandbox) -> None:
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._idle.append(box)
+        if closed:
+            with contextlib.suppress(SnippetRunnerError):
+                box.close()
+
+    def _verify_uncached(self, pages: Sequence[Page],
+                         progress: PageDone | None) -> list[PageReport]:
+        reports: dict[int, PageReport] = {}
+        todo: queue.Queue[int] = queue.Queue()
+        for i, page in enumerate(pages):
+            if page.runnable:
+                todo.put(i)
+            else:
+                reports[i] = _unrun_report(page, Status.SKIPPED, "", "")
+                if progress:
+                    progress(reports[i])
+        if not todo.empty():
+            self.backend  # noqa: B018  # a ConfigError (unknown backend) is the caller's, not a page's
+            pool = _Pool(self, pages, self.config, progress, todo, reports)
+            pool.run(max(1, min(self.config.jobs, todo.qsize())))
+        return [reports[i] for i in range(len(pages))]
 
 
 _STOP_GRACE = 10.0
@@ -144,8 +266,8 @@ class _Interrupted(SnippetRunnerError):
 class _Pool:
     """The worker threads of one `verify_pages` call and the sandboxes they hold."""
 
-    backend: Backend
-    """Where sandboxes come from."""
+    verifier: Verifier
+    """Where sandboxes come from and go back to."""
     pages: Sequence[Page]
     """All pages (workers index into it)."""
     config: RunConfig
@@ -210,7 +332,7 @@ class _Pool:
                     self.failure = err
         finally:
             if box is not None:
-                self._release(box)
+                self._release(box, keep=True)
 
     def _page(self, box: Sandbox | None, index: int) -> Sandbox | None:
         """Verify one page, then reset the sandbox for the next one; returns the sandbox to
@@ -227,7 +349,7 @@ class _Pool:
             report = _verify_one(box, page, self.config)
         except SnippetRunnerError as err:
             report = _unrun_report(page, Status.ERROR, f"could not run: {err}",
-                                   self.backend.name)
+                                   self.config.backend)
         else:
             try:
                 if not self.stopping.is_set():  # interrupted: the sandbox is being closed
@@ -242,7 +364,7 @@ class _Pool:
         return box if usable else None
 
     def _start(self) -> Sandbox:
-        box = self.backend.start()
+        box = self.verifier.take()
         with self.lock:
             stopping = self.stopping.is_set()
             if not stopping:
@@ -252,13 +374,18 @@ class _Pool:
             raise _Interrupted("interrupted")
         return box
 
-    def _release(self, box: Sandbox) -> None:
-        """Close ``box`` unless the interrupt handler took it over."""
+    def _release(self, box: Sandbox, *, keep: bool = False) -> None:
+        """Close ``box`` (or, with ``keep``, hand it back to the verifier for later calls)
+        unless the interrupt handler took it over."""
         with self.lock:
             if not any(s is box for s in self.live):
                 return
             self.live = [s for s in self.live if s is not box]
-        box.close()
+            keep = keep and not self.stopping.is_set()
+        if keep:
+            self.verifier.give_back(box)
+        else:
+            box.close()
 
     def _done(self, index: int, report: PageReport) -> None:
         with self.lock:

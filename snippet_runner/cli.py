@@ -128,7 +128,9 @@ HELP = {
         description="Run every verified block of the pages, in page order, and compare what "
                     "each command prints with the lines below it. Each mismatch prints "
                     "path:line of the command and a diff (expected → actual); the run goes on "
-                    "with the rest and ends with one summary line.",
+                    "with the rest and ends with one summary line. What passed is recorded in "
+                    "the result cache, where a site build that only draws (Zensical, the "
+                    "snippet_runner Markdown extension) finds it.",
         examples=(("snippet-runner check docs/", "every *.md under docs/, in the sandbox"),
                   ("snippet-runner check --backend local docs/en/guide/snippet-format.md",
                    "in a host bash (no docker)"),
@@ -337,9 +339,12 @@ def _load(paths: Sequence[Path]) -> list[Page]:
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
-    """The run configuration: the flags given, validated like the plugin's options."""
+    """The run configuration: the flags given, validated like the plugin's options. ``check``
+    records its results (what a host that only draws, such as Zensical, shows); ``update``
+    does not: it rewrites the pages it ran."""
     given = {s.name: getattr(args, s.name) for s in SETTINGS}
-    return RunConfig.from_settings(given, origin="cli", use_cache=getattr(args, "cache", False))
+    return RunConfig.from_settings(given, origin="cli", use_cache=getattr(args, "cache", False),
+                                   record_results=args.command == "check")
 
 
 def _verify(pages: list[Page], args: argparse.Namespace) -> list[PageReport]:

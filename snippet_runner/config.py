@@ -95,6 +95,11 @@ class RunConfig:
     """Reuse recorded results when nothing that could change them changed (the result cache
     under ``cache_dir/results``); pages that run are recorded. The plugin always uses it, the
     CLI with ``check --cache``."""
+    record_results: bool = False
+    """Record what ran in the result cache even when not reusing it: a page that passed is
+    stored, the entry of one that failed is dropped, and the fingerprint of the run is written
+    beside them, so a host that only draws (Zensical, plain Python-Markdown) shows exactly what
+    was proven. ``check`` records; ``update`` does not (it rewrites the pages it ran)."""
 
     @classmethod
     def from_settings(cls, values: Mapping[str, Any], *, base_dir: Path | None = None,
@@ -103,7 +108,7 @@ class RunConfig:
         default) into a config. Relative paths are taken from ``base_dir`` (the directory of
         ``mkdocs.yml`` for the plugin). ``origin`` (``cli`` or ``mkdocs``) names the source of
         a bad value in the ConfigError. ``extra`` sets fields that are not user settings
-        (``use_cache``)."""
+        (``use_cache``, ``record_results``)."""
         unknown = set(values) - {s.name for s in SETTINGS}
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}.")

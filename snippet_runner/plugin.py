@@ -1,14 +1,23 @@
-"""The MkDocs plugin ``snippet-runner``: a thin shell over `snippet_runner.api`.
+"""The MkDocs plugin ``snippet-runner``: a thin shell over `snippet_runner.api` that draws with
+the `snippet_runner.site.extension` Markdown extension.
 
 Per build: ``on_files`` loads every Markdown page (extract, options, typo fixes), logs each safe
 fix, and verifies the pages with blocks — all at once, pages in parallel, results the cache
-already holds reused (see `snippet_runner.cache`) — so every page is proven before any renders.
-Any mismatch, timeout or error prints ``path:line`` and its diff for each failure, then raises
-``PluginError``, which fails the build with or without ``--strict``. ``on_page_markdown`` and
-``on_page_content`` then show each block as `snippet_runner.render` draws it.
+already holds reused (see `snippet_runner.core.cache`) — so every page is proven before any
+renders. Any mismatch, timeout or error prints ``path:line`` and its diff for each failure, then
+raises ``PluginError``, which fails the build with or without ``--strict``. ``on_page_markdown``
+hands each page's report to the plugin's own instance of the extension (added to
+``markdown_extensions`` in ``on_config``), which draws every block; ``on_page_content`` checks
+that none got lost on the way.
+
+``mkdocs serve`` never stops on a failing example: the page is built with the failing block
+drawn in place (diff, ``file:line``) under a banner counting the page's failures, the terminal
+prints the same, and one sandbox stays warm for the whole session (`api.Verifier`), reset
+between pages, so an edit costs its commands, not a sandbox start. Text that passed before comes
+from the result cache.
 
 ``SNIPPET_RUNNER=false`` (or ``enabled: false``) builds without verifying: blocks are still drawn
-(hidden setup blocks still vanish) with a "not verified in this build" mark.
+(hidden setup blocks still vanish) with a "not verified" mark.
 """
 
 from __future__ import annotations
@@ -16,10 +25,12 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, Literal
 
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -30,10 +41,12 @@ from mkdocs.structure.pages import Page as MkDocsPage
 
 from . import api
 from .config import SETTINGS, RunConfig
-from .core.report import failure_heading, summary
+from .core.report import failure_heading, failure_location, summary
 from .errors import SnippetRunnerError
 from .model import FixSafety, Location, Page, PageReport, Status
-from .site.render import Labels, PlaceholderMap, labels_for, rewrite_markdown
+from .site.assets import add_package_assets, link_package_assets
+from .site.extension import OPTIONS as DRAW_OPTIONS
+from .site.extension import SnippetRunnerExtension
 
 log = logging.getLogger("mkdocs.plugins.snippet_runner")
 
@@ -47,10 +60,18 @@ _TRUE = {"1", "true", "yes", "on"}
 CONFIG_SCHEME: tuple[tuple[str, Any], ...] = (
     ("enabled", c.Type(bool, default=True)),
     *((s.name, c.Optional(c.Type(s.accepts))) for s in SETTINGS),
+    *((o.name, c.Optional(c.Type(type(o.default)))) for o in DRAW_OPTIONS if o.plugin),
 )
 """The plugin's options in ``mkdocs.yml``: ``enabled`` (verify during the build; the environment
-variable ``SNIPPET_RUNNER=true|false`` overrides it) and every `config.SETTINGS` entry, unset
-meaning its default."""
+variable ``SNIPPET_RUNNER=true|false`` overrides it), every `config.SETTINGS` entry and the
+drawing options the extension shares with the plugin (`site.extension.OPTIONS`, ``show_fixes``),
+unset meaning their default."""
+
+EXTENSION_NAMES = frozenset({"snippet_runner", "snippet_runner.site.extension",
+                             "snippet_runner.site.extension:SnippetRunnerExtension"})
+"""How ``markdown_extensions`` may name the extension. A site that lists it (so that Zensical
+draws its blocks too) gets the plugin's instance instead under MkDocs, with the options it gave
+there (the plugin's own options win)."""
 
 
 @dataclass
@@ -61,8 +82,6 @@ class _PageState:
     """The loaded page."""
     report: PageReport | None = None
     """Its verification, None when not verified in this build."""
-    placeholders: PlaceholderMap | None = None
-    """Its blocks' rendered forms, once its Markdown went through `on_page_markdown`."""
 
 
 class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
@@ -73,14 +92,34 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
 
     def __init__(self) -> None:
         self._pages: dict[str, _PageState] = {}
-        self._labels: Labels = labels_for("en")
         self._run_config = RunConfig()
         self._enabled = True
+        self._serving = False
+        self._verifier: api.Verifier | None = None
+        self._extension = SnippetRunnerExtension(plugin=True)
+
+    # -- the session (one build, or every rebuild of ``mkdocs serve``) ---------------------
+
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"],
+                   dirty: bool) -> None:
+        """Note whether this is ``mkdocs serve`` (its presence also keeps this plugin object,
+        and so the warm sandbox, across the server's rebuilds). A server stopped with SIGTERM
+        shuts down as on Ctrl-C, so `on_shutdown` ends the sandbox."""
+        self._serving = command == "serve"
+        if self._serving and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _interrupt)
+
+    def on_shutdown(self) -> None:
+        """End the warm sandbox of ``mkdocs serve``."""
+        if self._verifier is not None:
+            self._verifier.close()
+            self._verifier = None
 
     # -- configuration ---------------------------------------------------------------------
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        """Resolve options against mkdocs.yml's directory and the ``SNIPPET_RUNNER`` switch."""
+        """Resolve options against mkdocs.yml's directory and the ``SNIPPET_RUNNER`` switch;
+        draw with the plugin's own instance of the Markdown extension."""
         self._enabled = _switch(os.environ.get(ENV_SWITCH), default=self.config["enabled"])
         root = Path(config.config_file_path or ".").resolve().parent
         try:
@@ -89,14 +128,49 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
                 origin="mkdocs", use_cache=True)
         except SnippetRunnerError as err:
             raise PluginError(f"snippet-runner: {err}") from None
-        theme = config.theme
-        self._labels = labels_for(theme.get("language") if theme is not None else None)
+        self._extension = self._make_extension(config)
+        extensions: list[Any] = config.markdown_extensions  # names, or Extension objects
+        extensions.append(self._extension)
+        link_package_assets(config)  # how blocks look and copy, verified or not
+        if self._serving and self._enabled:
+            self._keep_warm(self._run_config)
         return config
+
+    def _make_extension(self, config: MkDocsConfig) -> SnippetRunnerExtension:
+        """The plugin's extension, replacing one ``markdown_extensions`` lists (whose options
+        it keeps where the plugin sets none)."""
+        options: dict[str, Any] = {}
+        for name in [n for n in config.markdown_extensions if n in EXTENSION_NAMES]:
+            config.markdown_extensions.remove(name)
+            options.update((config.mdx_configs or {}).pop(name, {}) or {})
+        options.update({o.name: self.config[o.name] for o in DRAW_OPTIONS
+                        if o.plugin and self.config[o.name] is not None})
+        theme = config.theme
+        language = theme.get("language") if theme is not None else None
+        # The stylesheet and script come as files (link_package_assets), not inline.
+        options.update(inline_assets=False, require_verified=False,
+                       language=options.get("language") or language or "en")
+        try:
+            return SnippetRunnerExtension(plugin=True, **options)
+        except KeyError as err:
+            raise PluginError(f"snippet-runner: the markdown extension snippet_runner has no "
+                              f"option {err}; see the README for its options.") from None
+
+    def _keep_warm(self, run_config: RunConfig) -> None:
+        """``mkdocs serve``: one sandbox for the whole session (a new one when the settings
+        change)."""
+        if self._verifier is not None and self._verifier.config == run_config:
+            return
+        if self._verifier is not None:
+            self._verifier.close()
+        self._verifier = api.Verifier(run_config, warm=1)
 
     # -- verification, once per build ------------------------------------------------------
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        """Load every page, log its typo fixes, and verify those with blocks."""
+        """Add the package's stylesheets and script; load every page, log its typo fixes, and
+        verify those with blocks."""
+        files = add_package_assets(files, config)
         self._pages = {}
         try:
             for file in files.documentation_pages():
@@ -120,21 +194,27 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
 
     def _verify(self) -> None:
         states = list(self._pages.values())
-        reports = api.verify_pages([s.page for s in states], self._run_config,
-                                   progress=_log_page)
+        pages = [s.page for s in states]
+        if self._verifier is not None:
+            reports = self._verifier.verify(pages, progress=_log_page)
+        else:
+            reports = api.verify_pages(pages, self._run_config, progress=_log_page)
         for state, report in zip(states, reports, strict=True):
             state.report = report
         ran = tuple(r.page.path for r in reports if not r.from_cache and r.page.runnable)
         cached = tuple(r.page.path for r in reports if r.from_cache)
         _log_summary(ran, cached, tuple(reports))
         failures = _report_failures(tuple(reports))
-        if failures:
+        if failures and self._serving:
+            for report in reports:
+                _log_served_failures(report)
+        elif failures:
             raise PluginError(
                 f"snippet-runner: {failures} snippet check(s) failed (each is shown above "
                 "as path:line with its diff); the site was not built."
             )
 
-    # -- rendering -------------------------------------------------------------------------
+    # -- drawing ---------------------------------------------------------------------------
 
     # Early, so the blocks are swapped out before plugins that rewrite Markdown (macros, ...)
     # see them; one that runs even earlier may change the page around them (blocks are found
@@ -143,39 +223,35 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
     def on_page_markdown(
         self, markdown: str, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str:
-        """Swap each block for a placeholder of its rendered form."""
+        """Hand the page and its report to the extension, which swaps each block for a
+        placeholder of its drawing."""
+        self._extension.forget()
         state = self._pages.get(page.file.abs_src_path or "")
         if state is None:
             return markdown
-        state.placeholders = placeholders = PlaceholderMap()
         try:
-            new = rewrite_markdown(
-                markdown,
-                state.page,
-                state.report,
-                self._labels,
-                placeholders,
-                apply_safe_fixes=self._run_config.apply_safe_fixes,
-            )
+            return self._extension.draw(markdown, state.page, state.report,
+                                        apply_safe_fixes=self._run_config.apply_safe_fixes)
         except ValueError as err:
             raise PluginError(f"snippet-runner: {err}") from None
-        return new
 
     def on_page_content(
         self, html: str, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str:
-        """Put the rendered blocks where their placeholders ended up."""
+        """Fail, naming the block, when a block did not reach the page's HTML."""
         state = self._pages.get(page.file.abs_src_path or "")
-        if state is None or state.placeholders is None:
-            return html
-        html, lost = state.placeholders.insert(html)
-        if lost:
+        lost = self._extension.lost_lines() if state is not None else []
+        if lost and state is not None:
             where = ", ".join(f"{state.page.path}:{line}" for line in lost)
             raise PluginError(
                 f"snippet-runner: {where}: a verified block did not reach the page's HTML "
                 "(another Markdown extension or plugin dropped its placeholder)"
             )
         return html
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # mkdocs serve's own way out: it then calls on_shutdown
 
 
 def _switch(value: str | None, *, default: bool) -> bool:
@@ -238,6 +314,18 @@ def _tally(reports: Sequence[PageReport]) -> str:
     """E.g. ``6 passed, 1 skipped``: how many outcomes have each status."""
     counts = summary(list(reports))
     return ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s]) or "nothing to run"
+
+
+def _log_served_failures(report: PageReport) -> None:
+    """``mkdocs serve``: say that the page is served with its failures drawn in place."""
+    failed = [o for o in report.outcomes if o.status not in (Status.PASSED, Status.SKIPPED)]
+    if failed:
+        log.error(
+            "snippet-runner: %s: %d example(s) failed; the page is served with %s drawn in "
+            "place under a banner (mkdocs build stops here)",
+            report.page.path, len(failed),
+            ", ".join(f"line {failure_location(o).line}" for o in failed),
+        )
 
 
 def _report_failures(reports: tuple[PageReport, ...]) -> int:

@@ -218,3 +218,31 @@ def test_only_a_missing_image_lets_the_page_go_on(
     assert "nosuchimage:1" in report.outcomes[0].diff
     if not missing:
         assert report.outcomes[1].diff.startswith("not run: the sandbox failed earlier")
+
+
+
+def test_a_verifier_keeps_its_sandbox_warm_and_resets_it_between_calls(tmp_path: Path) -> None:
+    """The same sandbox (its root, $SNIPPET_ROOT) serves both calls, started before the first
+    and reset between them: the file the first page left is gone; closing the verifier ends it."""
+    from snippet_runner.api import Verifier
+
+    shows_root = '```console\n$ echo "$SNIPPET_ROOT"; {then}\n.*snippet-runner-local-.* (re)\n```\n'
+    first = page(tmp_path, shows_root.format(then='touch "$HOME/left-over"'), "a.md")
+    second = page(tmp_path, shows_root.format(then='ls "$HOME"'), "b.md")
+    roots: list[str] = []
+    with Verifier(LOCAL, warm=1) as verifier:
+        for p in (first, second):
+            [report] = verifier.verify([p])
+            assert report.ok, [o.diff for o in report.outcomes]
+            result = report.outcomes[0].result
+            assert result is not None
+            roots.append(result.output.strip())
+    assert roots[0] == roots[1]
+    assert not Path(roots[0]).exists()
+
+
+def test_a_short_lived_run_leaves_no_sandbox(tmp_path: Path) -> None:
+    [report] = verify_pages([page(tmp_path, '```console\n$ echo "$SNIPPET_ROOT"\n'
+                                            '.*snippet-runner-local-.* (re)\n```\n')], LOCAL)
+    result = report.outcomes[0].result
+    assert report.ok and result is not None and not Path(result.output.strip()).exists()

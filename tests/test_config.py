@@ -11,16 +11,20 @@ from snippet_runner.cli import _parser
 from snippet_runner.config import SETTINGS, RunConfig
 from snippet_runner.errors import ConfigError
 from snippet_runner.plugin import CONFIG_SCHEME
+from snippet_runner.site.extension import OPTIONS as DRAW_OPTIONS
 
 
-def test_every_field_but_the_cache_switch_is_a_setting() -> None:
-    assert {s.name for s in SETTINGS} | {"use_cache"} == {f.name for f in fields(RunConfig)}
+def test_every_field_but_the_cache_switches_is_a_setting() -> None:
+    switches = {"use_cache", "record_results"}
+    assert {s.name for s in SETTINGS} | switches == {f.name for f in fields(RunConfig)}
 
 
 def test_the_cli_and_the_plugin_offer_the_same_settings() -> None:
     help_text = _parser().parse_args(["check", "x"]).__dict__
     assert {s.name for s in SETTINGS} <= set(help_text)
-    assert {name for name, _ in CONFIG_SCHEME} == {s.name for s in SETTINGS} | {"enabled"}
+    drawing = {o.name for o in DRAW_OPTIONS if o.plugin}
+    assert drawing == {"show_fixes"}
+    assert {name for name, _ in CONFIG_SCHEME} == {s.name for s in SETTINGS} | {"enabled"} | drawing
 
 
 def test_defaults_come_from_the_config_and_show_in_help(capsys: pytest.CaptureFixture[str]

@@ -47,7 +47,7 @@ title: A verified page
 # Verified
 
 ```bash hide="true"
-$ docker() {{ echo "docker $*"; }}; echo run >> {counter}
+$ docker() {{ echo "docker $*"; }}; echo "run $SNIPPET_ROOT" >> {counter}
 ```
 
 Some text right before a block:
@@ -154,9 +154,9 @@ def test_page_renders_repaired_command_output_apart_and_marks(tmp_path: Path) ->
     root = _site(tmp_path)
     assert _build(root).returncode == 0
     page = _html(root)
-    # The repaired command is what readers see and copy; the typo is named in a fix note.
+    # The repaired command is what readers see and copy; no note about a typo they never saw.
     assert 'data-copy="docker run -it test:latest true"' in page
-    assert re.search(r'class="sr-fix">[^<]*<code>--it</code> → <code>-it</code>', page)
+    assert "sr-fix" not in page and "<code>--it</code>" not in page
     # Output sits in its own <pre> outside any <code>: Material gives it no copy button.
     step = page[page.index('data-copy="echo hello"') :]
     step = step[: step.index("</div>\n</div>")]
@@ -166,19 +166,58 @@ def test_page_renders_repaired_command_output_apart_and_marks(tmp_path: Path) ->
     # The prompt is a marked span, never part of what is copied.
     assert '<span class="gp sr-prompt">$ </span>' in page
     assert 'data-copy="$' not in page
-    # Comments are shown, not copied; the verified mark names the engine and the date.
+    # Comments are shown, not copied; one small mark per block, its details (the engine as
+    # an engine, the date) on hover; one summary for the page, above its first block.
     assert '<div class="sr-comment"><pre># say hello</pre></div>' in page
-    assert re.search(r"✓ verified · local bash [^<]+ · \d{4}-\d\d-\d\d</p>", page)
+    marks = re.findall(r'<p class="sr-mark sr-mark--passed" data-search-exclude>'
+                       r'<button type="button" class="sr-mark__badge" aria-expanded="false">'
+                       r'✓ verified</button><span class="sr-mark__detail" role="note">'
+                       r"ran on bash \d+\.\d+\.\d+ on (\d{4}-\d\d-\d\d) and printed", page)
+    assert len(marks) == 3 and "release" not in page
+    summary = re.findall(r'<div class="sr-summary sr-summary--passed" data-search-exclude><p>'
+                         r'.*?</span> (.*?)</p></div>', page)
+    assert summary == [f"The 4 examples on this page ran on bash {_bash()} on {marks[0]} and "
+                       "printed what they show. 1 example shown without running."]
+    assert page.index("sr-summary") < page.index("sr-block")
     # A block inside a list item stays inside it.
     start = page.index("inside a list item")
     item = page[start : page.index("</li>", start)]
     assert "printf" in item and "<pre>a\nb</pre>" in item
     # A skipped block says it was not run and why; a hidden block is gone.
-    assert "not run: syntax only" in page
+    assert ('<span class="sr-mark__badge">not run</span>: '
+            '<span class="sr-mark__reason">syntax only</span>') in page
     # A file block shows where its text went; a script block says only its exit was checked.
     assert "file created in the sandbox: <code>/etc/app.conf</code>" in page
-    assert "verified (exit status only)" in page
+    assert "✓ verified (exit status)</button>" in page
     assert "ran-index.md" not in page and "docker()" not in page
+
+
+def _bash() -> str:
+    version = subprocess.run(["bash", "-c", "echo ${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]}."
+                              "${BASH_VERSINFO[2]}"], capture_output=True, text=True, check=True)
+    return version.stdout.strip()
+
+
+def test_typo_notes_are_an_option(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _edit(root / "mkdocs.yml", "      jobs: 2\n", "      jobs: 2\n      show_fixes: true\n")
+    assert _build(root).returncode == 0
+    assert re.search(r'<p class="sr-fix" data-search-exclude>typo fixed before running: '
+                     r"<code>--it</code> → <code>-it</code></p>", _html(root))
+
+
+def test_the_extension_listed_beside_the_plugin_is_taken_over_with_its_options(
+        tmp_path: Path) -> None:
+    """A site that lists ``snippet_runner`` (for Zensical) and the plugin draws each block
+    once, with the plugin's reports and the options given to the extension."""
+    root = _site(tmp_path)
+    with (root / "mkdocs.yml").open("a", encoding="utf-8") as config:
+        config.write("  - snippet_runner:\n      show_fixes: true\n")
+    proc = _build(root)
+    assert proc.returncode == 0, proc.stderr
+    page = _html(root)
+    assert page.count('class="sr-block ') == 5 and page.count('class="sr-summary ') == 1
+    assert "<code>--it</code> → <code>-it</code>" in page and "1 page(s) verified" in proc.stderr
 
 
 def test_wrong_expected_line_fails_build_naming_file_and_line(tmp_path: Path) -> None:
@@ -226,7 +265,8 @@ def test_switched_off_from_the_environment(tmp_path: Path) -> None:
     assert _runs(tmp_path) == 0
     assert "SNIPPET_RUNNER=false" in proc.stderr
     page = _html(root)
-    assert "not verified in this build" in page and "✓ verified" not in page
+    assert "○ not verified</button>" in page and "✓ verified" not in page
+    assert "The examples on this page were not run for this build." in page
     assert "docker()" not in page  # hidden blocks stay hidden
     assert _build(root, SNIPPET_RUNNER="true").returncode == 1
 
@@ -445,6 +485,16 @@ def test_a_block_dropped_by_a_later_plugin_fails_naming_it(tmp_path: Path) -> No
     assert f"docs/index.md:{fence}: a verified block did not reach the page" in proc.stderr
 
 
+def test_a_page_whose_blocks_were_all_dropped_fails_naming_them(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _with_hook(root, "def on_page_markdown(markdown, page, config, files):\n"
+                     "    return '# Replaced by a hook'\n")
+    proc = _build(root)
+    assert proc.returncode == 1
+    [error] = [line for line in proc.stderr.splitlines() if "did not reach the page" in line]
+    assert error.count("docs/index.md:") == 5  # every shown block (the hidden one never is)
+
+
 def test_failure_diff_shows_korean_as_written(tmp_path: Path) -> None:
     page = "# 한국어\n\n```bash\n$ echo '컨테이너 안의 웹 서버입니다'\n다른 내용\n```\n"
     proc = _build(_site(tmp_path, {"index.md": page}))
@@ -499,8 +549,23 @@ def test_copy_button_copies_the_repaired_command_only(tmp_path: Path) -> None:
     assert output_buttons == 0
 
 
-def test_serve_reverifies_only_the_changed_page(tmp_path: Path) -> None:
-    """A real ``mkdocs serve``: after an edit to one page, only that page runs again."""
+def _roots(tmp_path: Path, name: str) -> list[str]:
+    """The sandbox (its root) each run of page ``name`` had, in order."""
+    counter = tmp_path / f"ran-{name}.txt"
+    return [line.split(" ", 1)[1] for line in counter.read_text().splitlines()]
+
+
+def _get(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as response:  # 127.0.0.1 only
+        return str(response.read().decode("utf-8"))
+
+
+def test_serve_keeps_serving_a_failing_page_and_its_sandbox_warm(tmp_path: Path) -> None:
+    """A real ``mkdocs serve``: an edit that fails is built and served with the failure drawn
+    in place under a banner (the terminal says so too), in the sandbox kept warm since the
+    start; restoring the text that passed comes from the cache, running nothing."""
     import socket
     import time
 
@@ -518,24 +583,62 @@ def test_serve_reverifies_only_the_changed_page(tmp_path: Path) -> None:
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
+    url = f"http://127.0.0.1:{port}/other/"
     try:
         _wait_for(log, "Serving on", serve)
         assert (_runs(tmp_path, "index.md"), _runs(tmp_path, "other.md")) == (1, 1)
+        good = (root / "docs" / "other.md").read_text(encoding="utf-8")
         time.sleep(1)  # the watcher compares modification times
+        _edit(root / "docs" / "other.md", "$ echo hello\nhello\n", "$ echo hello\nhullo\n")
+        _wait_for(log, "the page is served with line", serve)
+        _wait_for(log, "Reloading browsers", serve, after="the page is served with line")
+        page = _get(url)
+        line = _line_of("$ echo hello") + 1
+        assert f"docs/other.md: 1 example(s) failed; the page is served with line {line} drawn" \
+            in log.read_text()
+        assert f"docs/other.md:{line}: failed" in log.read_text()  # and the diff, as in a build
+        assert re.search(r'<div class="sr-summary sr-summary--failed" role="alert"', page)
+        assert f'<a href="#sr-failed-2">docs/other.md:{line}: failed' in page
+        failed = page[page.index('id="sr-failed-2"'):]
+        failed = failed[: failed.index('<p class="sr-mark')]
+        assert '<span class="sr-diff__del">-hullo</span>' in failed
+        assert '<span class="sr-diff__add">+hello</span>' in failed
+        assert "✓" not in page[page.index('id="sr-failed-2"'):].split("sr-mark__badge", 2)[1]
+        runs = _roots(tmp_path, "other.md")
+        time.sleep(1)
+        (root / "docs" / "other.md").write_text(good, encoding="utf-8")
+        _wait_for(log, "nothing changed, no snippet ran", serve)
+        _wait_for(log, "Reloading browsers", serve, after="nothing changed, no snippet ran")
+        assert "sr-block--failed" not in _get(url) and "sr-block--passed" in _get(url)
+        assert _roots(tmp_path, "other.md") == runs  # from the cache
+        time.sleep(1)
         _edit(root / "docs" / "other.md", "$ echo hello\nhello\n", "$ echo hi\nhi\n")
-        _wait_for(log, "1 page(s) verified in a sandbox, 1 from cache", serve)
+        _wait_for(log, "1 page(s) verified in a sandbox, 1 from cache", serve,
+                  after="nothing changed, no snippet ran")
     finally:
         serve.terminate()
         serve.wait(timeout=30)
-    assert (_runs(tmp_path, "index.md"), _runs(tmp_path, "other.md")) == (1, 2)
+    first = _roots(tmp_path, "index.md") + _roots(tmp_path, "other.md")[:1]
+    reruns = _roots(tmp_path, "other.md")[1:]
+    assert len(reruns) == 2 and reruns[0] == reruns[1] and reruns[0] in first
+    assert not Path(reruns[0]).exists()  # closed when the server stopped
     assert "ran docs/other.md" in log.read_text()
 
 
-def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], limit: float = 120) -> None:
+def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], limit: float = 120,
+              after: str = "") -> None:
+    """Wait until ``text`` is in the log (after the last ``after``, when given)."""
     import time
 
+    def logged() -> str:
+        whole = log.read_text()
+        if not after:
+            return whole
+        _, seen, tail = whole.rpartition(after)
+        return tail if seen else ""
+
     deadline = time.monotonic() + limit
-    while text not in log.read_text():
+    while text not in logged():
         assert proc.poll() is None, log.read_text()
         assert time.monotonic() < deadline, f"no {text!r} in:\n{log.read_text()}"
         time.sleep(0.1)

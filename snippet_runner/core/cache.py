@@ -23,16 +23,26 @@ What a page's verdict depends on, and so what the key hashes:
 Entries hold the verdicts *and* the output each command printed, positions left out (snippet
 and command indexes instead of lines, fixes counted within their command), so a cached page
 renders exactly like the run that produced it even after prose above a block moved it. Only
-pages that passed are stored: a failure is always re-run, so a flaky timeout cannot stick.
+pages that passed are stored: a failure is always re-run, so a flaky timeout cannot stick, and a
+page that fails drops what is stored under the keys of its blocks from the first failing one on
+(an older pass of the same blocks is no longer true), and the blocks above it, which passed in
+this very run, are stored as a page of just those blocks.
 
-`verify_cached` is what `api.verify_pages` calls when ``RunConfig.use_cache`` is set, so the CLI
-(``check --cache``) and the plugin share one cache under ``<cache_dir>/results``.
+`verify_cached` is what `api.verify_pages` calls when ``RunConfig.use_cache`` or
+``RunConfig.record_results`` is set, so the CLI (``check``, ``check --cache``) and the plugin
+share one cache under ``<cache_dir>/results``. Each such run also writes its `Fingerprint` to
+``results/fingerprint.json``: a host that only draws (the Markdown extension under Zensical or
+plain Python-Markdown, where nothing may start an engine) computes keys with it
+(`recorded_report`), so it finds exactly the results of the blocks as written, or none. A stored
+pass also records, under each earlier block's key, a pointer to itself (``<key>.prefix``): after
+an edit, the blocks above it — whose chained keys did not change — still find their result.
 
 Pruning, so the directory does not grow with every edit: each page remembers (in
-``results/pages/``, by its absolute path) the key it was last verified under; when a page is
-verified under a new key, the entry of its old key is deleted — unless another page used that
-entry in the same run (identical blocks share an entry). Entries no run has used for
-`MAX_AGE_DAYS` (deleted or renamed pages, other branches) are deleted at the end of every run.
+``results/pages/``, by its absolute path) the key it last passed under; when a page passes under
+a new key, the entry of its old key is deleted — unless another page used that entry in the same
+run (identical blocks share an entry). A page that fails keeps its old entry, so restoring the
+text that passed is served from the cache. Entries no run has used for `MAX_AGE_DAYS` (deleted
+or renamed pages, other branches) are deleted at the end of every run.
 """
 
 from __future__ import annotations
@@ -44,7 +54,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +66,9 @@ from .run import skipped_outcome
 
 FORMAT = 2
 """Version of the entry layout; bump it when the stored JSON changes shape."""
+FINGERPRINT_FILE = "fingerprint.json"
+"""The fingerprint of the last run that recorded results, beside the entries: what a host that
+only draws (and cannot ask an engine) computes keys with."""
 MAX_AGE_DAYS = 30
 """Entries no run has used (loaded or stored) for this long are deleted."""
 
@@ -164,15 +177,19 @@ class ResultCache:
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
             report = _report_from_entry(page, entry)
-            self._used.add(path)
-            os.utime(path)  # recently used: safe from pruning by age
-            return report
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             # A missing, old or damaged entry is a miss: the page simply runs again.
             return None
+        self._used.add(path)
+        # Recently used: safe from pruning by age (a host that only reads may not write here).
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return report
 
-    def store(self, report: PageReport, key: str) -> bool:
-        """Store ``report`` under ``key`` if it passed; True when stored."""
+    def store(self, report: PageReport, key: str, prefixes: Sequence[str] = ()) -> bool:
+        """Store ``report`` under ``key`` if it passed; True when stored. ``prefixes``: the keys
+        of its blocks before the last (`block_keys`), each recorded as pointing at this entry
+        for its first blocks (`load_prefix`)."""
         if not report.ok:
             return False
         path = self._path(key)
@@ -180,7 +197,59 @@ class ResultCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = json.dumps(_entry_from_report(report), ensure_ascii=False, indent=1)
         _write_atomic(path, data)
+        for count, prefix in enumerate(prefixes, 1):
+            pointer = self._path(prefix).with_suffix(".prefix")
+            pointer.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(pointer, json.dumps({"entry": key, "blocks": count}))
         return True
+
+    def load_prefix(self, page: Page, chain: Sequence[str]) -> PageReport | None:
+        """The longest run of ``page``'s first blocks that a stored pass covers, as a report of
+        those blocks only: ``chain`` is the page's `block_keys`, and a block's key covers it and
+        every block above it, so a pass recorded for a page that began with exactly these
+        blocks is theirs (what came after them never changes what they did). None when not
+        even the first block has one."""
+        for count in range(len(chain) - 1, 0, -1):
+            key = chain[count - 1]
+            for entry_key in (key, self._pointed_at(key, count)):  # a page of just these blocks
+                try:
+                    entry = json.loads(self._path(entry_key or "").read_text(encoding="utf-8"))
+                    return _report_from_entry(page, entry, blocks=count)
+                except (OSError, ValueError, KeyError, IndexError, TypeError):
+                    continue
+        return None
+
+    def _pointed_at(self, prefix: str, count: int) -> str | None:
+        """The entry a prefix pointer names, if it is about ``count`` blocks."""
+        try:
+            pointer = json.loads(self._path(prefix).with_suffix(".prefix")
+                                 .read_text(encoding="utf-8"))
+            return str(pointer["entry"]) if pointer["blocks"] == count else None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def forget(self, keys: Sequence[str]) -> None:
+        """Drop what speaks for the blocks under ``keys`` — the keys of a page's blocks from the
+        first one that just failed on: their entries, their prefix pointers, and the entry a
+        pointer names (another page that begins with these very blocks)."""
+        for key in keys:
+            pointer = self._path(key).with_suffix(".prefix")
+            paths = [self._path(key), pointer]
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                paths.append(self._path(str(json.loads(pointer.read_text(encoding="utf-8"))
+                                            ["entry"])))
+            for path in paths:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def record_fingerprint(self, fp: Fingerprint) -> None:
+        """Write the fingerprint of this run beside the entries (`recorded_fingerprint`), unless
+        it is there already: a host that re-renders when the file changes (Zensical with the
+        results directory under ``watch:``) must not re-render after every run."""
+        if recorded_fingerprint(self.directory) == fp:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.directory / FINGERPRINT_FILE, json.dumps(asdict(fp), indent=1))
 
     def remember(self, page: Page, key: str) -> None:
         """Record ``key`` as ``page``'s current key; delete the entry of its previous key unless
@@ -230,13 +299,20 @@ Verifier = Callable[[Sequence[Page]], list[PageReport]]
 
 def verify_cached(pages: Sequence[Page], config: RunConfig, fp: Fingerprint, verify: Verifier,
                   progress: PageDone | None = None) -> list[PageReport]:
-    """Verify ``pages``: take what the cache has (``from_cache`` reports, told to ``progress``
-    at once), run only the rest through ``verify``, store what passed, then prune."""
+    """Verify ``pages`` and record the results: with ``config.use_cache``, take what the cache
+    has (``from_cache`` reports, told to ``progress`` at once) and run only the rest through
+    ``verify``; without it, run them all. Store what passed, drop the entry of what failed,
+    write the run's fingerprint, then prune.
+
+    A page that failed keeps its record of the key it last passed under: restoring its text
+    (the usual end of an experiment in ``mkdocs serve``) is served from the cache again.
+    """
     cache = ResultCache(config.cache_dir / "results")
-    keys = {i: page_key(p, fp, apply_fixes=config.apply_safe_fixes)
-            for i, p in enumerate(pages) if p.runnable}
+    chains = {i: block_keys(p, fp, apply_fixes=config.apply_safe_fixes)
+              for i, p in enumerate(pages) if p.runnable}
+    keys = {i: chain[-1] for i, chain in chains.items()}
     found: dict[int, PageReport] = {}
-    for i, key in keys.items():
+    for i, key in keys.items() if config.use_cache else ():
         hit = cache.load(pages[i], key)
         if hit is not None:
             found[i] = hit
@@ -244,13 +320,65 @@ def verify_cached(pages: Sequence[Page], config: RunConfig, fp: Fingerprint, ver
                 progress(hit)
     to_run = [i for i in range(len(pages)) if i not in found]
     fresh = dict(zip(to_run, verify([pages[i] for i in to_run]) if to_run else [], strict=True))
+    passed = set(found)
     for i, report in fresh.items():
-        if i in keys:
-            cache.store(report, keys[i])
-    for i, key in keys.items():  # after every load and store: what this run used is marked
-        cache.remember(pages[i], key)
+        if i not in keys:
+            continue
+        if cache.store(report, keys[i], chains[i][:-1]):
+            passed.add(i)
+            continue
+        first = _first_failed(report)
+        cache.forget(chains[i][first:])
+        if first:  # the blocks above the failure passed in this run: their record is theirs
+            above = tuple(o for o in report.outcomes if o.snippet.index < first)
+            cache.store(replace(report, outcomes=above), chains[i][first - 1],
+                        chains[i][: first - 1])
+    for i in sorted(passed & set(keys)):  # after every load and store: what this run used
+        cache.remember(pages[i], keys[i])
+    cache.record_fingerprint(fp)
     cache.prune()
     return [found[i] if i in found else fresh[i] for i in range(len(pages))]
+
+
+def _first_failed(report: PageReport) -> int:
+    """Index of the first block that did not pass (a verdict on the whole page counts as its
+    last block's): the blocks above it passed in this very run."""
+    return min((o.snippet.index for o in report.outcomes
+                if o.status not in (Status.PASSED, Status.SKIPPED)),
+               default=len(report.page.snippets) - 1)
+
+
+def recorded_fingerprint(directory: Path) -> Fingerprint | None:
+    """The fingerprint of the last run that recorded results in ``directory``; None when no
+    run did (or the file is unreadable)."""
+    try:
+        data = json.loads((directory / FINGERPRINT_FILE).read_text(encoding="utf-8"))
+        return Fingerprint(**{f.name: str(data[f.name]) for f in fields(Fingerprint)})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def recorded_report(page: Page, directory: Path) -> PageReport | None:
+    """The recorded result of exactly ``page``'s blocks, for a host that draws without running
+    anything: looked up under the keys the last recording run (`recorded_fingerprint`) would give
+    them, with that run's fix setting — the whole page's, else that of its longest run of first
+    blocks that passed as they are written now (`ResultCache.load_prefix`: the blocks after an
+    edit have none). None when nothing was recorded for them — blocks changed from the first
+    one on, or whose last run under that fingerprint failed."""
+    fp = recorded_fingerprint(directory)
+    if fp is None or not page.snippets:
+        return None
+    chain = block_keys(page, fp, apply_fixes=applies_fixes(fp))
+    cache = ResultCache(directory)
+    return cache.load(page, chain[-1]) or cache.load_prefix(page, chain)
+
+
+def applies_fixes(fp: Fingerprint) -> bool:
+    """Whether the run ``fp`` names applied safe typo fixes (`RunConfig.apply_safe_fixes`)."""
+    try:
+        return bool(json.loads(fp.settings).get("apply_safe_fixes", True))
+    except (ValueError, AttributeError):
+        return True
 
 
 # -- entries -------------------------------------------------------------------------------
@@ -288,11 +416,15 @@ def _outcome_entry(page: Page, outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _report_from_entry(page: Page, entry: dict[str, Any]) -> PageReport:
+def _report_from_entry(page: Page, entry: dict[str, Any],
+                       blocks: int | None = None) -> PageReport:
+    """The entry's report on ``page`` (only its first ``blocks`` blocks' outcomes, if given)."""
     if entry["format"] != FORMAT:
         raise ValueError("old cache entry format")
     outcomes = []
     for item in entry["outcomes"]:
+        if blocks is not None and item["snippet"] >= blocks:
+            continue
         snippet = page.snippets[item["snippet"]]
         index = item["command"]
         raw = item["result"]

@@ -1,9 +1,15 @@
-"""MkDocs plugin ``shared-assets``: publish the top-level ``assets/`` in every language's build.
+"""Files a browser loads: the snippet-runner's own, and a site's shared ``assets/``.
 
-Diagrams, the stylesheet and the copy script live once, outside any ``docs_dir``, so the Korean
-and the English builds (``docs/ko``, ``docs/en``) share them.  MkDocs only copies files under
-``docs_dir``; this plugin adds the others as generated files at ``assets/<path>`` so links such
-as ``/assets/diagrams/bridge.ko.svg`` validate in a strict build and land in ``site/``.
+* **The package's assets** (`PACKAGE_ASSETS`: how verified blocks look, and the script that
+  makes copy buttons copy commands only) ship inside the wheel. The ``snippet-runner`` plugin
+  links them into every page (`link_package_assets`, in ``on_config``) and adds the files to the
+  build (`add_package_assets`, in ``on_files``) at ``assets/snippet-runner/<name>``: a site lists
+  the plugin and gets styled blocks, with nothing to copy by hand.
+* **MkDocs plugin ``shared-assets``**: publish a top-level ``assets/`` in every language's build.
+  Diagrams and a site's own stylesheet live once, outside any ``docs_dir``, so the Korean and the
+  English builds (``docs/ko``, ``docs/en``) share them. MkDocs only copies files under
+  ``docs_dir``; this plugin adds the others as generated files at ``assets/<path>`` so links such
+  as ``/assets/diagrams/bridge.ko.svg`` validate in a strict build and land in ``site/``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,42 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 log = get_plugin_logger(__name__)
+
+PACKAGE_ASSETS = Path(__file__).with_name("static")
+"""The package-data directory of the files the plugin adds to every page."""
+PACKAGE_PREFIX = "assets/snippet-runner"
+"""Where they appear in the built site."""
+STYLESHEETS = ("verified.css", "copy-commands.css")
+"""Linked from every page's ``<head>``, before the site's own ``extra_css`` (so a site's
+stylesheet can override them)."""
+SCRIPTS = ("copy-commands.js",)
+"""Loaded by every page."""
+
+
+def _package_uri(name: str) -> str:
+    return f"{PACKAGE_PREFIX}/{name}"
+
+
+def link_package_assets(config: MkDocsConfig) -> None:
+    """Link the package's stylesheets and scripts from every page (idempotent: ``mkdocs serve``
+    validates the configuration again on every rebuild, on the same lists)."""
+    css = [_package_uri(n) for n in STYLESHEETS if _package_uri(n) not in config.extra_css]
+    config.extra_css[:0] = css
+    linked = {str(s) for s in config.extra_javascript}
+    config.extra_javascript.extend(_package_uri(n) for n in SCRIPTS
+                                   if _package_uri(n) not in linked)
+
+
+def add_package_assets(files: Files, config: MkDocsConfig) -> Files:
+    """Add the package's stylesheets and scripts to the build (a file of the same name in
+    ``docs_dir`` wins, with a warning: the site chose to replace it)."""
+    for name in (*STYLESHEETS, *SCRIPTS):
+        uri = _package_uri(name)
+        if files.get_file_from_path(uri) is not None:
+            log.warning("%s in docs_dir replaces the snippet-runner's own %s", uri, name)
+            continue
+        files.append(File.generated(config, uri, abs_src_path=str(PACKAGE_ASSETS / name)))
+    return files
 
 PUBLISHED_SUFFIXES = frozenset(
     {".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".css", ".js", ".woff2", ".ico"}

@@ -1,4 +1,5 @@
-"""Language editions that point at each other page by page (MkDocs hook).
+"""Language editions that point at each other page by page: the MkDocs plugin
+``snippet-runner/editions``.
 
 The site is built once per language (`mkdocs.yml` for Korean at the site root, `mkdocs.en.yml`
 for English under `en/`), each listing both editions in `extra.alternate` as Material's language
@@ -21,7 +22,8 @@ those, serves the second edition from the first one's run. The words readers see
 never run — `#` comment lines and `skip` reasons — are simply written translated in the page's
 own blocks; this hook does nothing to blocks.
 
-Register it as an MkDocs hook (`hooks: [snippet_runner/site/i18n.py]`).
+Enable it by name in every edition's configuration (`plugins: [..., snippet-runner/editions]`;
+an edition that INHERITs the root's configuration inherits the plugin too). It has no options.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.pages import Page
 
 from snippet_runner.errors import SnippetRunnerError
 
@@ -123,8 +130,8 @@ def _replace_alternates(
     )
 
 
-def on_config(config: Any) -> Any:
-    """MkDocs hook: a sub-edition's inherited `site_url` gets its sub-path."""
+def with_edition_site_url(config: Any) -> Any:
+    """A sub-edition's inherited `site_url` gets its sub-path (idempotent)."""
     sub = edition_subpath(config)
     if sub and config.get("site_url"):
         base = str(config["site_url"])
@@ -133,8 +140,9 @@ def on_config(config: Any) -> Any:
     return config
 
 
-def on_post_page(output: str, page: Any, config: Any) -> str:
-    """MkDocs hook: alternates of this page point at its counterparts where they exist."""
+def page_alternates(output: str, page: Any, config: Any) -> str:
+    """A page's alternates (switcher and `<head>`) point at its counterparts where they
+    exist."""
     eds = editions(config)
     if not eds or page.file is None:
         return output
@@ -156,8 +164,8 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
     return _replace_alternates(output, hrefs, head_hrefs)
 
 
-def on_post_template(output: str, template_name: str, config: Any) -> str:
-    """MkDocs hook: the 404 page's switcher points at each edition's root, by absolute path.
+def not_found_alternates(output: str, template_name: str, config: Any) -> str:
+    """The 404 page's switcher points at each edition's root, by absolute path.
 
     404.html is served for any missing URL, so MkDocs renders its links as absolute paths from
     `site_url` (or `/`); Material's default would send the English 404 to the Korean root.
@@ -172,3 +180,24 @@ def on_post_template(output: str, template_name: str, config: Any) -> str:
         for ed in eds
     }
     return _replace_alternates(output, hrefs)
+
+
+class EditionsPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]  # mkdocs is untyped
+    """``snippet-runner/editions``: page-exact language switcher, hreflang links, per-edition
+    404 pages and sub-edition `site_url`s (see the module's docstring)."""
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Check `extra.alternate`; a sub-edition's inherited `site_url` gets its sub-path."""
+        try:
+            return with_edition_site_url(config)  # type: ignore[no-any-return]
+        except SnippetRunnerError as err:
+            raise PluginError(f"snippet-runner/editions: {err}") from None
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+        """Alternates of this page point at its counterparts where they exist."""
+        return page_alternates(output, page, config)
+
+    def on_post_template(self, output_content: str, /, *, template_name: str,
+                         config: MkDocsConfig) -> str:
+        """Each 404 page links the editions' roots."""
+        return not_found_alternates(output_content, template_name, config)

@@ -8,14 +8,23 @@ A shell block becomes a small HTML fragment:
   site's generic rule for console blocks (hide ``.gp``/``.go`` while ``[data-md-copying]``) agrees;
 * its verified output in ``div.sr-output > pre`` with no ``code`` element — Material only puts copy
   buttons on ``pre > code``, so output never gets one — styled apart from the command;
-* a line saying which safe typo fixes were applied (original → repaired);
-* a mark per block: "verified · engine · date", "not run: <reason>" for ``skip``, or nothing
-  at all for ``hide`` blocks, which vanish.
+* with ``show_fixes``, a line saying which safe typo fixes were applied (original → repaired);
+  off by default: a reader who never saw the typo needs no note about it;
+* one small mark per block — "✓ verified", its details (engine, date) on hover or tap — or
+  "not run: <reason>" for ``skip``; nothing at all for ``hide`` blocks, which vanish. A block
+  that failed says so plainly, with the diff and the ``file:line`` to edit (what
+  ``mkdocs serve`` shows while a page is being fixed);
+* and once per page, above the first block, a summary: how many examples were verified, on
+  which engine and when — or a banner counting the page's failures, linking to each.
+
+Marks, notes, summaries and failures carry ``data-search-exclude``: search finds the page's own
+words, not "verified · Docker Engine" eleven times over.
 
 Markdown cannot carry that fragment through every context a fence may sit in (list items,
-admonitions, tabs), so the plugin swaps each block for a one-word placeholder paragraph in
-``on_page_markdown`` and the placeholder for the fragment in ``on_page_content``
-(`PlaceholderMap`). Only the lines of the blocks are touched; the rest of the page is unchanged.
+admonitions, tabs), so each block is swapped for a one-word placeholder paragraph
+(`rewrite_markdown`, `PlaceholderMap`); the Markdown extension (`snippet_runner.site.extension`)
+hands the fragments to Python-Markdown's HTML stash, which puts them back in place. Only the
+lines of the blocks are touched; the rest of the page is unchanged.
 """
 
 from __future__ import annotations
@@ -32,24 +41,33 @@ from pygments.lexers import BashLexer
 
 from ..core.compare import ELLIPSIS, default_exit, normalise_lines, split_exit
 from ..core.fixes import applied_fixes, fixed_command_text, fixed_text, safe_fixes
+from ..core.report import failure_heading
 from ..core.text import line_texts, split_lines
 from ..model import Command, Fix, Outcome, Page, PageReport, Snippet, Span, Status
 
 
 @dataclass(frozen=True)
 class Labels:
-    """Words the page shows, in the site's language."""
+    """Words the page shows, in the site's language. ``{engine}``, ``{date}``, ``{count}``,
+    ``{total}`` and ``{examples}`` are filled in where a label has them. Failures are named as
+    the build log names them (`core.report.failure_heading`), so page and terminal agree."""
 
     verified: str
     """Mark of a block whose every command matched."""
+    verified_detail: str
+    """What the mark tells on hover or tap: which engine proved it, and when."""
     exit_only: str
     """Mark of a script block (no ``$`` lines): only its exit status was checked."""
+    exit_only_detail: str
+    """Its details."""
     not_run: str
     """Prefix of a skipped block's reason."""
     unverified: str
-    """Mark when the build ran with verification switched off."""
+    """Mark of a block no verification in this build (or recorded result) stands behind."""
+    unverified_detail: str
+    """Its details."""
     fixed: str
-    """Prefix of the line listing the typo fixes applied to a command."""
+    """Prefix of the line listing the typo fixes applied to a command (``show_fixes``)."""
     written_to: str
     """Caption of a ``file=`` block: where the text was put in the sandbox."""
     output: str
@@ -58,52 +76,105 @@ class Labels:
     """Caption of a non-zero expected exit status."""
     failed: str
     """Mark of a block that did not match (or could not run) when it was verified."""
+    examples: tuple[str, str]
+    """``{count}`` examples, singular and plural."""
+    summary_verified: str
+    """The page's summary when every example that runs was verified."""
+    summary_some_verified: str
+    """The summary when only some were (``{count}`` verified of ``{total}``)."""
+    summary_unverified: str
+    """The summary when none was verified in this build."""
+    summary_skipped: str
+    """Added to the summary when some blocks are shown without running."""
+    summary_failed: str
+    """The banner of a page with failures (``mkdocs serve``): ``{count}`` failed examples."""
 
 
 LABELS: Mapping[str, Labels] = {
     "ko": Labels(
         verified="검증됨",
-        exit_only="검증됨(종료 코드만 확인)",
+        verified_detail="{engine}에서 {date}에 실행해 출력이 같은지 확인했습니다",
+        exit_only="검증됨(종료 코드)",
+        exit_only_detail="{engine}에서 {date}에 실행해 종료 코드를 확인했습니다",
         not_run="실행하지 않음",
-        unverified="이번 빌드에서는 검증하지 않음",
+        unverified="검증하지 않음",
+        unverified_detail="이번 빌드에서는 이 예제를 실행해 확인하지 않았습니다",
         fixed="오타를 고쳐 실행함",
         written_to="샌드박스에 만든 파일",
         output="출력",
         exit_status="종료 코드",
         failed="검증 실패",
+        examples=("예제 {count}개", "예제 {count}개"),
+        summary_verified="이 페이지의 {examples}를 {engine}에서 {date}에 실제로 실행해, "
+                         "적힌 출력이 나오는지 확인했습니다.",
+        summary_some_verified="이 페이지의 예제 {total}개 가운데 {count}개를 {engine}에서 "
+                              "{date}에 실행해 확인했습니다. 나머지는 이번 빌드에서 확인하지 "
+                              "않았습니다.",
+        summary_unverified="이 페이지의 예제는 이번 빌드에서 실행해 확인하지 않았습니다.",
+        summary_skipped=" {examples}는 형식만 보여 주며 실행하지 않습니다.",
+        summary_failed="이 페이지의 {examples}가 검증에 실패했습니다:",
     ),
     "en": Labels(
         verified="verified",
-        exit_only="verified (exit status only)",
+        verified_detail="ran on {engine} on {date} and printed what is shown",
+        exit_only="verified (exit status)",
+        exit_only_detail="ran on {engine} on {date}; its exit status was checked",
         not_run="not run",
-        unverified="not verified in this build",
+        unverified="not verified",
+        unverified_detail="this build did not run this example",
         fixed="typo fixed before running",
         written_to="file created in the sandbox",
         output="output",
         exit_status="exit status",
         failed="verification failed",
+        examples=("{count} example", "{count} examples"),
+        summary_verified="The {examples} on this page ran on {engine} on {date} and printed "
+                         "what they show.",
+        summary_some_verified="{count} of the {total} examples on this page ran on {engine} on "
+                              "{date} and printed what they show; the others were not verified "
+                              "in this build.",
+        summary_unverified="The examples on this page were not run for this build.",
+        summary_skipped=" {examples} shown without running.",
+        summary_failed="{examples} on this page failed verification:",
     ),
 }
 
 
 def labels_for(language: str | None) -> Labels:
     """The labels of ``language`` (``ko``, ``en``...), English when there are none for it."""
-    return LABELS.get((language or "en").split("-")[0].lower(), LABELS["en"])
+    return LABELS.get((language or "en").split("-")[0].split("_")[0].lower(), LABELS["en"])
+
+
+def _examples(labels: Labels, count: int) -> str:
+    return labels.examples[0 if count == 1 else 1].format(count=count)
+
+
+def engine_name(engine_version: str) -> str:
+    """How readers see the engine: ``docker 20.10.24+dfsg1`` is "Docker Engine 20.10.24" (a
+    distribution's packaging suffix says nothing to a reader), ``local bash 5.2.15(1)-release``
+    is "bash 5.2.15"; anything else as it is."""
+    docker = re.fullmatch(r"docker (\d+(?:\.\d+)*)\S*(.*)", engine_version.strip())
+    if docker:
+        return f"Docker Engine {docker.group(1)}{docker.group(2)}"
+    bash = re.fullmatch(r"(?:local )?bash (\d+(?:\.\d+)*)\S*", engine_version.strip())
+    if bash:
+        return f"bash {bash.group(1)}"
+    return engine_version.strip()
 
 
 @dataclass(frozen=True)
 class Mark:
     """What proved a page: shown under every verified block."""
 
-    engine_version: str
-    """E.g. ``docker 20.10.24``."""
+    engine: str
+    """The engine as readers see it (`engine_name`), e.g. ``Docker Engine 20.10.24``."""
     date: str
     """``YYYY-MM-DD`` of the run (the cached run's date when nothing ran)."""
 
     @classmethod
     def of(cls, report: PageReport) -> Mark:
         """The mark of a page report."""
-        return cls(engine_version=report.engine_version, date=report.verified_at[:10])
+        return cls(engine=engine_name(report.engine_version), date=report.verified_at[:10])
 
 
 @dataclass
@@ -151,9 +222,13 @@ def rewrite_markdown(
     placeholders: PlaceholderMap,
     *,
     apply_safe_fixes: bool = True,
+    show_fixes: bool = False,
+    summary: bool = True,
 ) -> str:
-    """Swap every block of ``page`` in ``markdown`` (MkDocs' text: front matter removed) for a
-    placeholder; ``report`` None renders unverified blocks (verification switched off).
+    """Swap every block of ``page`` in ``markdown`` (the host's text: front matter removed) for
+    a placeholder; ``report`` None draws unverified blocks (verification switched off, or no
+    recorded result). With ``summary``, the page's summary (or failure banner) goes above its
+    content, after a leading ``# title``.
 
     Blocks are found by their text (`locate_blocks`), so a plugin that ran earlier may change the
     page around them; ValueError (naming file:line) when a block's own lines were changed.
@@ -175,11 +250,97 @@ def rewrite_markdown(
             mark,
             labels,
             apply_safe_fixes=apply_safe_fixes,
+            show_fixes=show_fixes,
         )
         # Blank lines around the word: a fence may interrupt a paragraph, a placeholder may not.
         word = placeholders.add(fragment, snippet.location.line)
         md_lines[first : last + 1] = [blank, prefix + word, blank]
+    top = summary_html(page, by_snippet, mark, labels) if summary else ""
+    if top:
+        at = _after_title(md_lines)
+        md_lines[at:at] = ["", placeholders.add(top, 0), ""]
     return "\n".join(md_lines)
+
+
+def _after_title(md_lines: Sequence[str]) -> int:
+    """Where the page's summary goes: after a leading ``# title`` (ATX or setext), else at the
+    top (the theme then shows the title above it)."""
+    first = next((i for i, line in enumerate(md_lines) if line.strip()), None)
+    if first is None:
+        return 0
+    if re.match(r" {0,3}# ", md_lines[first] + " "):
+        return first + 1
+    if first + 1 < len(md_lines) and re.fullmatch(r" {0,3}=+\s*", md_lines[first + 1]):
+        return first + 2
+    return first
+
+
+# -- the page's summary --------------------------------------------------------------------
+
+
+def summary_html(page: Page, by_snippet: Mapping[int, Sequence[Outcome]], mark: Mark | None,
+                 labels: Labels) -> str:
+    """The page's summary: how many examples were verified, where and when — or, when some
+    failed, a banner counting them with a link to each (hidden setup blocks named by
+    ``file:line``). Empty when the page shows no block that runs and nothing failed."""
+    statuses = {s.index: _block_status(s, by_snippet.get(s.index)) for s in page.snippets}
+    whole = [o for s in page.snippets for o in by_snippet.get(s.index, ())
+             if o.page_level and o.status.value in _FAILED]
+    failed = [s for s in page.snippets if statuses[s.index] in _FAILED]
+    if failed or whole:
+        return _failure_banner(failed, whole, by_snippet, labels)
+    shown = [s for s in page.snippets if not s.options.hide]
+    skipped = sum(statuses[s.index] == "skipped" for s in shown)
+    runs = [s for s in shown if statuses[s.index] != "skipped"]
+    if not runs:
+        return ""
+    verified = sum(statuses[s.index] == "passed" for s in runs)
+    if mark is None or not verified:
+        text, status = labels.summary_unverified, "unverified"
+    elif verified == len(runs):
+        text = labels.summary_verified.format(examples=_examples(labels, verified),
+                                              engine=mark.engine, date=mark.date)
+        status = "passed"
+    else:
+        text = labels.summary_some_verified.format(count=verified, total=len(runs),
+                                                   engine=mark.engine, date=mark.date)
+        status = "unverified"
+    if skipped:
+        text += labels.summary_skipped.format(examples=_examples(labels, skipped))
+    icon = "✓" if status == "passed" else "○"
+    return (f'<div class="sr-summary sr-summary--{status}" data-search-exclude>'
+            f'<p><span class="sr-summary__icon" aria-hidden="true">{icon}</span> '
+            f"{_esc(text)}</p></div>")
+
+
+_FAILED = frozenset({Status.FAILED.value, Status.ERROR.value, Status.TIMEOUT.value})
+"""Block statuses that mean it did not pass."""
+
+
+def _failure_banner(failed: Sequence[Snippet], whole: Sequence[Outcome],
+                    by_snippet: Mapping[int, Sequence[Outcome]], labels: Labels) -> str:
+    """The failures of the page: each failing block's (linked unless hidden), then those of the
+    page as a whole, with their message."""
+    items = []
+    for snippet in failed:
+        for outcome in by_snippet.get(snippet.index, ()):
+            if outcome.page_level or outcome.status.value not in _FAILED:
+                continue
+            heading = _esc(failure_heading(outcome))
+            if not snippet.options.hide:
+                heading = f'<a href="#{_failed_id(snippet)}">{heading}</a>'
+            items.append(f"<li><code>{heading}</code></li>")
+    items += [f"<li><code>{_esc(failure_heading(o))}</code>: {_esc(o.diff)}</li>"
+              for o in whole]
+    count = len(items)
+    return (f'<div class="sr-summary sr-summary--failed" role="alert" data-search-exclude>'
+            f'<p><span class="sr-summary__icon" aria-hidden="true">✗</span> '
+            f"{_esc(labels.summary_failed.format(examples=_examples(labels, count)))}</p>"
+            f"<ul>{''.join(items)}</ul></div>")
+
+
+def _failed_id(snippet: Snippet) -> str:
+    return f"sr-failed-{snippet.index + 1}"
 
 
 def locate_blocks(page: Page, md_lines: Sequence[str]) -> list[tuple[Snippet, int, int]]:
@@ -255,27 +416,36 @@ def render_block(
     labels: Labels,
     *,
     apply_safe_fixes: bool = True,
+    show_fixes: bool = False,
 ) -> str:
     """The HTML fragment of one (not hidden) block."""
     status = _block_status(snippet, outcomes)
-    parts = [f'<div class="sr-block sr-block--{status}" data-sr-line="{snippet.location.line}">']
+    anchor = f' id="{_failed_id(snippet)}"' if status in _FAILED else ""
+    parts = [f'<div class="sr-block sr-block--{status}"{anchor} '
+             f'data-sr-line="{snippet.location.line}">']
     if snippet.options.file is not None:
         parts.append(_file_html(snippet, labels))
     elif not snippet.commands:
         parts.append(_code_html(snippet.body))
     else:
-        parts.extend(_transcript_html(page, snippet, outcomes, labels, apply_safe_fixes))
+        parts.extend(_transcript_html(page, snippet, outcomes, labels, apply_safe_fixes,
+                                      show_fixes))
+    parts.extend(_failure_html(o, labels) for o in outcomes or ()
+                 if o.command is None and not o.page_level and o.status.value in _FAILED)
     parts.append(_mark_html(snippet, status, mark, labels))
     parts.append("</div>")
     return "\n".join(parts)
 
 
 def _block_status(snippet: Snippet, outcomes: Sequence[Outcome] | None) -> str:
+    """The block's verdict; a verdict on the page as a whole (it left its sandbox unusable)
+    is the banner's, not this block's."""
+    own = [o for o in outcomes or () if not o.page_level]
     if snippet.options.skip is not None:
         return "skipped"
-    if not outcomes:  # verification off, or the page was not run
+    if not own:  # verification off, or the page was not run
         return "unverified"
-    bad = [o.status for o in outcomes if o.status not in (Status.PASSED, Status.SKIPPED)]
+    bad = [o.status for o in own if o.status not in (Status.PASSED, Status.SKIPPED)]
     return bad[0].value if bad else "passed"
 
 
@@ -286,6 +456,7 @@ def _step_html(
     applied: Sequence[Fix],
     exit_code: int,
     labels: Labels,
+    show_fixes: bool,
 ) -> str:
     shown = fixed_command_text(page.text, command, applied)  # repaired, indentation removed
     code = highlight(shown, BashLexer(), HtmlFormatter(nowrap=True)).rstrip("\n")
@@ -294,11 +465,11 @@ def _step_html(
         f'<div class="highlight sr-command" data-copy="{_esc(shown)}"><pre><code>'
         f'<span class="gp sr-prompt">$ </span>{code}</code></pre></div>',
     ]
-    if applied:
+    if applied and show_fixes:
         changes = ", ".join(
             f"<code>{_esc(f.original)}</code> → <code>{_esc(f.replacement)}</code>" for f in applied
         )
-        parts.append(f'<p class="sr-fix">{_esc(labels.fixed)}: {changes}</p>')
+        parts.append(f'<p class="sr-fix" data-search-exclude>{_esc(labels.fixed)}: {changes}</p>')
     output = shown_output(command, outcome)
     stated = split_exit(normalise_lines(command.expected))[1]
     exit_code = exit_code if stated is None else stated
@@ -309,8 +480,23 @@ def _step_html(
         if exit_code:
             parts.append(f'<p class="sr-exit">{_esc(labels.exit_status)} {exit_code}</p>')
         parts.append("</div>")
+    if outcome is not None and outcome.status.value in _FAILED:
+        parts.append(_failure_html(outcome, labels))
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def _failure_html(outcome: Outcome, labels: Labels) -> str:
+    """Why a step (or a whole script or file block) failed: the ``file:line`` to edit and the
+    diff (expected → actual) or the message, as the build log prints them."""
+    lines = []
+    for line in outcome.diff.rstrip("\n").split("\n"):
+        kind = {"-": "del", "+": "add"}.get(line[:1]) if line[:3] not in ("---", "+++") else None
+        lines.append(f'<span class="sr-diff__{kind}">{_esc(line)}</span>' if kind
+                     else _esc(line))
+    return (f'<div class="sr-failure" data-search-exclude>'
+            f'<p class="sr-failure__where"><code>{_esc(failure_heading(outcome))}</code></p>'
+            f'<pre class="sr-diff">{chr(10).join(lines)}</pre></div>')
 
 
 def shown_output(command: Command, outcome: Outcome | None) -> str:
@@ -337,6 +523,7 @@ def _transcript_html(
     outcomes: Sequence[Outcome] | None,
     labels: Labels,
     apply_safe_fixes: bool,
+    show_fixes: bool,
 ) -> list[str]:
     """Comments and commands in page order; a run of comment lines is one block of text."""
     outcome_of = {o.command.span.start: o for o in outcomes or () if o.command is not None}
@@ -358,7 +545,8 @@ def _transcript_html(
             comments = []
         outcome = outcome_of.get(item.span.start)
         applied = applied_fixes(page.fixes, item, apply=apply_safe_fixes)
-        parts.append(_step_html(page, item, outcome, applied, default_exit(snippet, item), labels))
+        parts.append(_step_html(page, item, outcome, applied, default_exit(snippet, item), labels,
+                                show_fixes))
     if comments:
         parts.append(_comment_html(comments))
     return parts
@@ -392,16 +580,29 @@ def _code_html(text: str) -> str:
 
 
 def _mark_html(snippet: Snippet, status: str, mark: Mark | None, labels: Labels) -> str:
+    """One small mark under the block: a badge whose details show on hover, focus or tap
+    (`copy-commands.js` toggles ``sr-mark--open`` on a tap, for browsers that do not focus a
+    tapped button); a skipped block's reason is shown as written."""
     if snippet.options.skip is not None:
-        text = f"{labels.not_run}: {snippet.options.skip}"
+        return (f'<p class="sr-mark sr-mark--skipped" data-search-exclude>'
+                f'<span class="sr-mark__badge">{_esc(labels.not_run)}</span>: '
+                f'<span class="sr-mark__reason">{_esc(snippet.options.skip)}</span></p>')
+    if status in _FAILED:  # never a verified mark on what did not pass
+        badge, detail = f"✗ {labels.failed}", ""
     elif mark is None or status == "unverified":
-        text = labels.unverified
-    elif status != "passed":  # never a verified mark on what did not pass
-        text = f"✗ {labels.failed}"
+        badge, detail = f"○ {labels.unverified}", labels.unverified_detail
     else:
-        word = labels.verified if snippet.commands or snippet.options.file else labels.exit_only
-        text = f"✓ {word} · {mark.engine_version} · {mark.date}"
-    return f'<p class="sr-mark sr-mark--{status}">{_esc(text)}</p>'
+        script = not (snippet.commands or snippet.options.file)
+        word, text = ((labels.exit_only, labels.exit_only_detail) if script
+                      else (labels.verified, labels.verified_detail))
+        badge, detail = f"✓ {word}", text.format(engine=mark.engine, date=mark.date)
+    if not detail:
+        return (f'<p class="sr-mark sr-mark--{status}" data-search-exclude>'
+                f'<span class="sr-mark__badge">{_esc(badge)}</span></p>')
+    return (f'<p class="sr-mark sr-mark--{status}" data-search-exclude>'
+            f'<button type="button" class="sr-mark__badge" aria-expanded="false">'
+            f'{_esc(badge)}</button>'
+            f'<span class="sr-mark__detail" role="note">{_esc(detail)}</span></p>')
 
 
 def _esc(text: str) -> str:

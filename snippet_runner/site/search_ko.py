@@ -14,8 +14,10 @@ that without loading anything new in the reader's browser:
 * Material's search worker gets a prelude (`search_ko_query`) that splits a compound the
   reader types into words of the index (`웹서버` → `웹`, `서버`, both required).
 
-Register it as an MkDocs hook (`hooks: [snippet_runner/site/search_ko.py]`); it acts only on builds
-whose `theme.language` is `ko`.
+Enable it by name: ``plugins: [search, snippet-runner/korean-search]``; it acts only on builds whose
+`theme.language` is `ko` (an English edition that INHERITs the list is left alone). The analyser
+(~150 MB with its model) is the extra ``snippet-runner[ko]``; without it the separator still
+applies and the build says, once, what the extra would add.
 """
 
 from __future__ import annotations
@@ -29,8 +31,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+
 from snippet_runner.errors import SnippetRunnerError
 from snippet_runner.site.search_ko_query import add_query_splitting
+
+log = get_plugin_logger(__name__)
+
+EXTRA = "snippet-runner[ko]"
+"""The extra that installs the analyser."""
+WITHOUT_ANALYSER = (
+    "the Korean analyser is not installed, so search ignores particles and endings "
+    "(컨테이너를 finds 컨테이너가) but finds no stems or parts of compounds (엔진 in 도커엔진): "
+    f"pip install '{EXTRA}' adds them."
+)
+"""What a Korean build without the analyser says, once."""
 
 #: Material's recommended separator for prose with markup, minus its camelCase split (it would
 #: also split `NETWORK_TYPE`-like tokens that readers type verbatim).
@@ -107,11 +124,8 @@ class KoreanAnalyser:
         try:
             # Here, not at the top: the analyser and its model (~150 MB) load only for Korean.
             from kiwipiepy import Kiwi  # type: ignore[import-untyped]
-        except ImportError as exc:  # a declared dependency: missing means a broken install
-            raise SnippetRunnerError(
-                "Korean search needs the 'kiwipiepy' package (and its model); run "
-                "'scripts/bootstrap.sh' or 'pip install -e .' to install it."
-            ) from exc
+        except ImportError as exc:  # the optional extra snippet-runner[ko]
+            raise AnalyserMissing(WITHOUT_ANALYSER) from exc
         self._kiwi = Kiwi()
         for word in user_words:
             self._kiwi.add_user_word(word, "NNP")
@@ -139,10 +153,23 @@ class KoreanAnalyser:
         return self._parts[word]
 
 
+class AnalyserMissing(SnippetRunnerError):
+    """kiwipiepy (the extra ``snippet-runner[ko]``) is not installed."""
+
+
 @functools.cache
 def analyser() -> KoreanAnalyser:
-    """The process-wide analyser (loading the model dominates the cost)."""
+    """The process-wide analyser (loading the model dominates the cost); `AnalyserMissing`
+    without the extra."""
     return KoreanAnalyser()
+
+
+def installed_analyser() -> KoreanAnalyser | None:
+    """The analyser, or None when the extra is not installed."""
+    try:
+        return analyser()
+    except AnalyserMissing:
+        return None
 
 
 def split_compound(word: str, vocabulary: set[str]) -> list[str] | None:
@@ -195,8 +222,9 @@ def _documents(index: dict[str, Any], path: Path) -> list[dict[str, Any]]:
     return docs
 
 
-def enrich_index(path: Path, ko: KoreanAnalyser | None = None) -> int:
-    """Set the Korean separator and add the hidden `keywords` field to every document.
+def enrich_index(path: Path, ko: KoreanAnalyser | None) -> int:
+    """Set the Korean separator and, with an analyser, add the hidden `keywords` field to every
+    document.
 
     Returns the number of keywords added. Idempotent: existing keywords are recomputed.
     """
@@ -204,8 +232,22 @@ def enrich_index(path: Path, ko: KoreanAnalyser | None = None) -> int:
         index: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SnippetRunnerError(f"{path}: cannot read the search index: {exc}") from exc
-    ko = ko or analyser()
     docs = _documents(index, path)
+    total = _add_keywords(docs, ko) if ko is not None else 0
+    settings = index.setdefault("config", {})
+    # Written here, after the search plugin wrote the index: Material copies its settings into
+    # the index writer when it is configured, so changing them in on_config would be too late.
+    settings["separator"] = korean_separator()
+    if ko is not None:
+        settings.setdefault("fields", {})[KEYWORDS_FIELD] = {"boost": KEYWORDS_BOOST}
+    path.write_text(
+        json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+    )
+    return total
+
+
+def _add_keywords(docs: list[dict[str, Any]], ko: KoreanAnalyser) -> int:
+    """The hidden `keywords` field of every document; returns how many were added."""
     analysed = [ko.morphemes(plain_text(f"{d.get('title', '')} {d.get('text', '')}")) for d in docs]
     vocabulary = {
         m.form for ms in analysed for m in ms if m.tag.startswith("NN") and len(m.form) >= 2
@@ -215,14 +257,6 @@ def enrich_index(path: Path, ko: KoreanAnalyser | None = None) -> int:
         words = keywords(morphemes, ko.noun_parts, vocabulary)
         doc[KEYWORDS_FIELD] = " ".join(words)
         total += len(words)
-    settings = index.setdefault("config", {})
-    # Written here, not in on_config: Material's search plugin copies its settings into the
-    # index writer when it is configured, before hooks run.
-    settings["separator"] = korean_separator()
-    settings.setdefault("fields", {})[KEYWORDS_FIELD] = {"boost": KEYWORDS_BOOST}
-    path.write_text(
-        json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-    )
     return total
 
 
@@ -237,11 +271,31 @@ def _search_plugin(config: Any) -> Any:
     return None
 
 
-def on_post_build(config: Any) -> None:
-    """MkDocs hook: Korean separator and morpheme keywords into the search index (ko only)."""
-    path = Path(config["site_dir"]) / "search" / "search_index.json"
-    if _is_korean(config) and _search_plugin(config) is not None and path.exists():
-        enrich_index(path)
+class KoreanSearchPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]  # mkdocs untyped
+    """``snippet-runner/korean-search``: the Korean separator and morpheme keywords in
+    Material's search index (``theme.language: ko`` builds only)."""
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Korean builds need Material's search plugin listed: say so at once."""
+        if _is_korean(config) and _search_plugin(config) is None:
+            raise PluginError("snippet-runner/korean-search changes Material's search index, but "
+                              "no search plugin is enabled: add 'search' to plugins, before it.")
+        return config
+
+    # Late: after Material's search plugin (default priority) has written the index.
+    @event_priority(-50)
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Korean separator and morpheme keywords into the search index (ko only)."""
+        path = Path(config["site_dir"]) / "search" / "search_index.json"
+        if not (_is_korean(config) and path.exists()):
+            return
+        ko = installed_analyser()
+        if ko is None:
+            log.info(WITHOUT_ANALYSER)
+        try:
+            enrich_index(path, ko)
+        except SnippetRunnerError as err:
+            raise PluginError(f"snippet-runner/korean-search: {err}") from None
         add_query_splitting(Path(config["site_dir"]))  # 웹서버 finds 웹 서버: search_ko_query
 
 

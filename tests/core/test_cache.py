@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,14 @@ import pytest
 from snippet_runner.api import fingerprint as api_fingerprint
 from snippet_runner.api import load_page, verify_pages
 from snippet_runner.config import RunConfig
-from snippet_runner.core.cache import MAX_AGE_DAYS, ResultCache, page_key
+from snippet_runner.core.cache import (
+    MAX_AGE_DAYS,
+    ResultCache,
+    page_key,
+    recorded_fingerprint,
+    recorded_report,
+)
+from snippet_runner.model import Page
 
 
 def _page(path: Path, word: str) -> Path:
@@ -202,3 +210,49 @@ def test_the_sandbox_fingerprint_does_not_load_the_docker_sdk(tmp_path: Path) ->
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "False"]
+
+
+def test_a_check_without_reuse_records_what_passed_and_forgets_what_failed(
+        tmp_path: Path) -> None:
+    """``check`` records without reusing: a passing page is stored (with the run's fingerprint
+    beside it) and found by a host that only draws; when the same blocks fail later (the world
+    changed, not the page), that record goes."""
+    config = replace(_config(tmp_path), use_cache=False, record_results=True)
+    results = config.cache_dir / "results"
+    flag = tmp_path / "flag"
+    flag.write_text("on\n")
+    path = tmp_path / "p.md"
+    path.write_text(f"```console\n$ cat {flag}\non\n```\n", encoding="utf-8")
+    [report] = verify_pages([load_page(path)], config)
+    assert report.ok and not report.from_cache
+    assert recorded_fingerprint(results) == api_fingerprint(config)
+    drawn = recorded_report(load_page(path), results)
+    assert drawn is not None and drawn.ok and drawn.from_cache
+    [again] = verify_pages([load_page(path)], config)
+    assert again.ok and not again.from_cache  # recorded, not reused
+    other = path.read_text().replace("\non\n", "\non \n")
+    assert recorded_report(load_page_text(tmp_path, other), results) is None  # other blocks
+    flag.write_text("off\n")
+    [failed] = verify_pages([load_page(path)], config)
+    assert not failed.ok
+    assert recorded_report(load_page(path), results) is None
+
+
+def load_page_text(tmp_path: Path, text: str) -> Page:
+    path = tmp_path / "other.md"
+    path.write_text(text, encoding="utf-8")
+    return load_page(path)
+
+
+def test_restoring_the_text_that_passed_comes_from_the_cache(tmp_path: Path) -> None:
+    """An edit that fails does not cost the entry of the text that passed before it."""
+    config = _config(tmp_path)
+    path = _page(tmp_path / "p.md", "one")
+    verify_pages([load_page(path)], config)
+    good = path.read_text()
+    path.write_text(good.replace("\none\n", "\nwrong\n"), encoding="utf-8")
+    [failed] = verify_pages([load_page(path)], config)
+    assert not failed.ok
+    path.write_text(good, encoding="utf-8")
+    [restored] = verify_pages([load_page(path)], config)
+    assert restored.ok and restored.from_cache

@@ -219,7 +219,7 @@ def test_english_readers_see_comments_and_skip_reasons_in_english(site: Site) ->
     html = page(site, "en", POST)
     shown = re.findall(
         r'(?s)<div class="sr-comment"><pre>(.*?)</pre>'
-        r'|<p class="sr-mark sr-mark--skipped">(.*?)</p>',
+        r'|<p class="sr-mark sr-mark--skipped"[^>]*>(.*?)</p>',
         html,
     )
     texts = [a or b for a, b in shown]
@@ -248,10 +248,11 @@ def _config(tmp: Path, lang: str, alternate: list[dict[str, str]]) -> dict[str, 
 
 def test_sub_edition_site_url_gets_its_path(tmp_path: Path) -> None:
     alt = [{"lang": "ko", "link": "../"}, {"lang": "en", "link": "./"}]
-    config = i18n.on_config(_config(tmp_path, "en", alt))
+    config = i18n.with_edition_site_url(_config(tmp_path, "en", alt))
     assert config["site_url"] == "https://example.org/notes/en/"
-    assert i18n.on_config(config)["site_url"] == "https://example.org/notes/en/"  # idempotent
-    root = i18n.on_config(_config(tmp_path, "ko", [{"lang": "ko", "link": "./"}]))
+    again = i18n.with_edition_site_url(config)  # idempotent
+    assert again["site_url"] == "https://example.org/notes/en/"
+    root = i18n.with_edition_site_url(_config(tmp_path, "ko", [{"lang": "ko", "link": "./"}]))
     assert root["site_url"] == "https://example.org/notes/"
 
 
@@ -263,7 +264,7 @@ def test_untranslated_page_keeps_the_edition_root(tmp_path: Path) -> None:
     html = ('<link rel="alternate" href="./" hreflang="ko">'
             '<link rel="alternate" href="en/" hreflang="en">')
     fake = SimpleNamespace(url="only-ko/", file=SimpleNamespace(src_uri="only-ko.md"))
-    out = i18n.on_post_page(html, fake, config)
+    out = i18n.page_alternates(html, fake, config)
     assert head_alternates(out) == {"ko": "../only-ko/", "en": "en/"}
 
 

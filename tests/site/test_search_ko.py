@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -235,7 +237,75 @@ def test_enrich_index_rejects_a_file_that_is_not_an_index(tmp_path: Path) -> Non
     bad = tmp_path / "search_index.json"
     bad.write_text("{}", encoding="utf-8")
     with pytest.raises(search_ko.SnippetRunnerError, match="not a Material search index"):
-        search_ko.enrich_index(bad)
+        search_ko.enrich_index(bad, None)
+
+
+KOREAN_SITE = """\
+site_name: 한국어
+theme:
+  name: material
+  language: ko
+plugins:
+  - search
+  - snippet-runner/korean-search
+"""
+
+KOREAN_PAGE = """\
+# 시작
+
+컨테이너가 네트워크를 사용합니다. 도커엔진이 움직입니다.
+"""
+
+
+def _build_korean_site(tmp_path: Path, *, hide_analyser: bool) -> tuple[Site, str]:
+    """A one-page Korean site built by ``mkdocs build`` with the plugin enabled by name; with
+    ``hide_analyser``, ``import kiwipiepy`` fails in the build as it does without the extra."""
+    root = tmp_path / "ko-site"
+    (root / "docs").mkdir(parents=True)
+    (root / "mkdocs.yml").write_text(KOREAN_SITE, encoding="utf-8")
+    (root / "docs" / "index.md").write_text(KOREAN_PAGE, encoding="utf-8")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    if hide_analyser:
+        shadow = tmp_path / "no-kiwi" / "kiwipiepy"
+        shadow.mkdir(parents=True)
+        (shadow / "__init__.py").write_text("raise ImportError('not installed (test)')\n")
+        env["PYTHONPATH"] = str(shadow.parent)
+    proc = subprocess.run([str(Path(sys.executable).with_name("mkdocs")), "build", "--strict"],
+                          cwd=root, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    built = Site(root=root / "site", url="", server=None)  # type: ignore[arg-type]
+    return built, proc.stderr
+
+
+@pytest.mark.parametrize("installed", [True, False], ids=["with-ko", "without-ko"])
+def test_korean_search_is_a_plugin_by_name_and_the_extra_adds_the_analyser(
+        tmp_path: Path, installed: bool) -> None:
+    built, log = _build_korean_site(tmp_path, hide_analyser=not installed)
+    index = built.search_index("ko")
+    assert index["config"]["separator"] == search_ko.korean_separator()
+    said = search_ko.WITHOUT_ANALYSER in log
+    assert said is not installed, log
+    assert (search_ko.KEYWORDS_FIELD in index["config"]["fields"]) is installed
+    page = [""]  # the one page (its article; it has no sections)
+    hits = run_worker(built, index, ["컨테이너를", "엔진"])
+    plain = run_worker(built, plain_material(index), ["컨테이너를"])
+    # The separator alone finds another particle, which plain Material misses; only the
+    # analyser finds a compound's part.
+    assert (hits["컨테이너를"], plain["컨테이너를"]) == (page, [])
+    assert hits["엔진"] == (page if installed else [])
+
+
+def test_korean_search_without_the_search_plugin_is_one_clear_error(tmp_path: Path) -> None:
+    root = tmp_path / "no-search"
+    (root / "docs").mkdir(parents=True)
+    (root / "mkdocs.yml").write_text(KOREAN_SITE.replace("  - search\n", ""), encoding="utf-8")
+    (root / "docs" / "index.md").write_text(KOREAN_PAGE, encoding="utf-8")
+    proc = subprocess.run([str(Path(sys.executable).with_name("mkdocs")), "build"], cwd=root,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 1
+    assert "no search plugin is enabled: add 'search' to plugins" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def query_table(site: Site) -> str:

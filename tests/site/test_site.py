@@ -205,8 +205,11 @@ def test_landing_page_links_the_post(built: Path) -> None:
 def test_site_wiring_is_built(built: Path) -> None:
     raw, _ = _page(built, POST_URL)
     assert (built / "assets" / "stylesheets" / "site.css").is_file()
-    assert (built / "assets" / "javascripts" / "copy-commands.js").is_file()
-    assert "assets/stylesheets/site.css" in raw and "assets/javascripts/copy-commands.js" in raw
+    # The plugin's own files come from the package, not from the repository's assets/.
+    for name in ("verified.css", "copy-commands.css", "copy-commands.js"):
+        assert (built / "assets" / "snippet-runner" / name).is_file(), name
+        assert f"assets/snippet-runner/{name}" in raw, name
+    assert "assets/stylesheets/site.css" in raw
     assert 'class="md-tag' in raw  # tags plugin shows the post's tags
     assert 'data-md-component="palette"' in raw  # light/dark toggle
     assert "content.code.copy" in raw
@@ -434,13 +437,21 @@ def test_copy_button_copies_commands_without_prompts_or_output(tmp_path: Path) -
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "index.md").write_text(COPY_PAGE, encoding="utf-8")
+    # The script and its stylesheet alone, without the plugin (which would draw the blocks).
+    static = ROOT / "snippet_runner" / "site" / "static"
+    for name in ("copy-commands.js", "copy-commands.css"):
+        (docs / name).write_bytes((static / name).read_bytes())
     config = tmp_path / "mkdocs.yml"
     config.write_text(
         f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
         f"docs_dir: {docs}\n"
         "nav: [index.md]\n"
         "watch: []\n"
-        "hooks: []\n"  # the real hooks are paths relative to the real mkdocs.yml
+        "extra_css: [copy-commands.css]\n"
+        "extra_javascript: [copy-commands.js]\n"
+        # Not the snippet_runner extension mkdocs.yml lists: it would draw the blocks too.
+        "markdown_extensions:\n  - pymdownx.highlight:\n      pygments_lang_class: true\n"
+        "  - pymdownx.superfences\n"
         f"plugins:\n  - search\n  - shared-assets:\n      dir: {ROOT / 'assets'}\n",
         encoding="utf-8",
     )

@@ -5,6 +5,7 @@
  * command, a trailing "\" continues it, other lines are output or "#" comments) this script
  * stores the commands alone in data-copy. Blocks already marked up by the snippet-runner
  * renderer (sr-* classes or their own data-copy) are left alone: the CSS hides their marks.
+ * It also opens and closes the details of the renderer's marks on a tap (see toggleMark).
  */
 (function () {
   "use strict";
@@ -38,6 +39,31 @@
       if (copy !== null) block.setAttribute("data-copy", copy);
     });
   }
+
+  /* A block's mark shows its details on hover and keyboard focus (CSS); a tap or click toggles
+   * them too, for touch browsers that neither hover nor focus a tapped button. One document
+   * listener, so marks on pages loaded by instant navigation work as well. */
+  function toggleMark(event) {
+    var target = event.target;
+    var badge = target && target.closest ? target.closest(".sr-mark__badge") : null;
+    Array.prototype.forEach.call(document.querySelectorAll(".sr-mark--open"), function (open) {
+      if (!badge || open !== badge.parentNode) setOpen(open, false);
+    });
+    if (badge && badge.tagName === "BUTTON") {
+      setOpen(badge.parentNode, !badge.parentNode.classList.contains("sr-mark--open"));
+    }
+  }
+
+  function setOpen(mark, open) {
+    mark.classList.toggle("sr-mark--open", open);
+    var badge = mark.querySelector("button.sr-mark__badge");
+    if (badge) badge.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  document.addEventListener("click", toggleMark);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") toggleMark({ target: null });
+  });
 
   /* Material re-renders the content on instant navigation and announces it on document$. */
   if (typeof window.document$ !== "undefined" && window.document$.subscribe) {
