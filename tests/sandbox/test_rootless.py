@@ -18,7 +18,8 @@ import pytest
 
 from snippet_runner.config import SANDBOX_PATH
 
-USER = "snippet-runner-t"
+USER = f"sr-t{os.getpid()}"
+"""A user of this run alone (other runs on the machine may test the same way at once)."""
 EXE = Path(sys.executable).with_name("snippet-runner")
 
 PAGE = """\
@@ -55,8 +56,10 @@ def user() -> Iterator[pwd.struct_passwd]:
     subprocess.run(["useradd", "-m", "-s", "/bin/bash", USER], check=True)
     entry = pwd.getpwnam(USER)
     if not any(line.startswith(f"{USER}:") for line in Path("/etc/subuid").read_text().split()):
-        subprocess.run(["usermod", "--add-subuids", "300000-365535", "--add-subgids",
-                        "300000-365535", USER], check=True)
+        first = 400000 + (os.getpid() % 500) * 65536  # a range of this run's own
+        span = f"{first}-{first + 65535}"
+        subprocess.run(["usermod", "--add-subuids", span, "--add-subgids", span, USER],
+                       check=True)
     yield entry
     subprocess.run(["pkill", "-KILL", "-u", USER], capture_output=True, check=False)
     subprocess.run(["userdel", "-r", USER], capture_output=True, check=False)
