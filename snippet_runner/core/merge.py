@@ -188,34 +188,35 @@ def _properties(suite: ET.Element) -> dict[str, str]:
 
 
 def _merge_junit(files: Sequence[ReportFile]) -> Merged:
-    merged = ET.Element("testsuites", name="snippet-runner")
-    seen: dict[str, Path] = {}
+    found = [(n, file, suite) for n, file in enumerate(files) for suite in _suites(file)]
     plans: dict[str, Path] = {}
-    entries: list[tuple[int, int, ET.Element]] = []
-    shard_totals: set[str] = set()
-    for n, file in enumerate(files):
-        for suite in _suites(file):
-            name = suite.get("name", "")
-            if name in seen:
-                raise ConfigError(f"the page {name} is in two reports, {seen[name]} and "
-                                  f"{file.path}: merged, it would count twice.", path=file.path)
-            seen[name] = file.path
-            props = _properties(suite)
-            plans.setdefault(props.get(JUNIT_PLAN, ""), file.path)
-            if JUNIT_SHARD in props:
-                shard_totals.add(props[JUNIT_SHARD].partition("/")[2])
-            position = props.get(JUNIT_POSITION, "0")
-            entries.append((int(position) if position.isdigit() else 0, n, suite))
-    if len(plans) > 1:
+    for _, file, suite in found:
+        plans.setdefault(_properties(suite).get(JUNIT_PLAN, ""), file.path)
+    if len(plans) > 1:  # said first: it is why a page would also be in two reports
         listed = "; ".join(f"{path}: {plan or 'no shard'}" for plan, path in plans.items())
         raise ConfigError("these reports come from shards that split the pages differently "
                           f"(plans {listed}): some pages ran twice and others never. Give every "
                           "shard job the same checkout and restored cache, then run again.")
+    seen: dict[str, Path] = {}
+    entries: list[tuple[int, int, ET.Element]] = []
+    totals: set[str] = set()
+    for n, file, suite in found:
+        name = suite.get("name", "")
+        if name in seen:
+            raise ConfigError(f"the page {name} is in two reports, {seen[name]} and "
+                              f"{file.path}: merged, it would count twice.", path=file.path)
+        seen[name] = file.path
+        props = _properties(suite)
+        if JUNIT_SHARD in props:
+            totals.add(props[JUNIT_SHARD].partition("/")[2])
+        position = props.get(JUNIT_POSITION, "0")
+        entries.append((int(position) if position.isdigit() else 0, n, suite))
+    merged = ET.Element("testsuites", name="snippet-runner")
     for _, _, suite in sorted(entries, key=lambda e: (e[0], e[1])):
         merged.append(suite)
     total_counts(merged)
     ET.indent(merged)
     text = ET.tostring(merged, encoding="unicode", xml_declaration=True) + "\n"
     counts = {k: int(merged.get(k, "0")) for k in ("tests", "failures", "errors", "skipped")}
-    total = next(iter(shard_totals), "")
+    total = next(iter(totals), "")
     return Merged("junit", text, len(entries), counts, int(total) if total.isdigit() else 0)
