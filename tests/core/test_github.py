@@ -27,7 +27,8 @@ def _decode(text: str) -> str:
 def test_escaping_follows_githubs_rules() -> None:
     assert escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
     assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
-    assert command("error", "x\ny", file="a,b.md", line=3) == "::error file=a%2Cb.md,line=3::x%0Ay\n"
+    assert command("error", "x\ny", file="a,b.md", line=3) == (
+        "::error file=a%2Cb.md,line=3::x%0Ay\n")
     assert command("notice", "plain") == "::notice::plain\n"
 
 

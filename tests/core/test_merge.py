@@ -58,7 +58,7 @@ def test_shards_that_split_differently_are_refused() -> None:
 
 
 def test_a_page_in_two_reports_is_refused() -> None:
-    with pytest.raises(ConfigError, match="docs/p1.md is in two reports"):
+    with pytest.raises(ConfigError, match=r"docs/p1\.md is in two reports"):
         merge(_files([to_json(REPORTS[:2]), to_json(REPORTS[1:])], "json"))
 
 
@@ -72,7 +72,7 @@ def test_a_shard_reported_twice_or_mixed_with_a_whole_run_is_refused() -> None:
 
 
 def test_reports_that_are_not_ours_are_named() -> None:
-    with pytest.raises(ConfigError, match="shard-1.txt: this is neither"):
+    with pytest.raises(ConfigError, match=r"shard-1\.txt: this is neither"):
         merge([ReportFile(Path("shard-1.txt"), "hello")])
     with pytest.raises(ConfigError, match='no "pages" list'):
         merge([ReportFile(Path("a.json"), "{}")])
