@@ -311,6 +311,9 @@ def _ci_flags(running: argparse.ArgumentParser) -> None:
         help="what to print on stdout: 'text' (default: path:line and a diff per problem), "
              "'json' (as --json), 'github' (GitHub Actions workflow commands: each problem "
              "becomes an annotation on its line of the pull request)")
+    running.add_argument("--json-report", type=Path, metavar="FILE",
+                         help="also write the JSON report here (what `report merge` reads), "
+                              "whatever --format prints")
     running.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None,
         help="show each command as it runs, on stderr (default: only on a terminal, where one "
@@ -420,6 +423,8 @@ def _verify(pages: list[Page], args: argparse.Namespace) -> list[PageReport]:
     config = _config(args)
     if args.junit:
         _check_report_path(args.junit)
+    if args.json_report:
+        _check_report_path(args.json_report, "--json-report")
     _output_format(args)  # a contradiction is refused before anything runs
     mode = {None: "auto", True: "always", False: "never"}[args.progress]
     progress = Progress(len(pages), mode=mode)
@@ -457,19 +462,17 @@ def _shard_plan(pages: list[Page], args: argparse.Namespace) -> ShardPlan | None
     return plan
 
 
-
-
-def _check_report_path(path: Path) -> None:
-    """ConfigError before anything runs when the JUnit report could not be written after."""
+def _check_report_path(path: Path, flag: str = "--junit") -> None:
+    """ConfigError before anything runs when a report file could not be written after."""
     folder = path.parent
     if path.is_dir():
-        raise ConfigError("--junit needs a file name, but this is a directory.", path=path)
+        raise ConfigError(f"{flag} needs a file name, but this is a directory.", path=path)
     if not folder.is_dir():
-        raise ConfigError(f"--junit: the directory {folder} does not exist; create it first.",
+        raise ConfigError(f"{flag}: the directory {folder} does not exist; create it first.",
                           path=path)
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists()
                                                      and not os.access(path, os.W_OK)):
-        raise ConfigError("--junit: this file cannot be written (permission denied).",
+        raise ConfigError(f"{flag}: this file cannot be written (permission denied).",
                           path=path)
 
 
@@ -486,6 +489,12 @@ def _report(reports: list[PageReport], args: argparse.Namespace,
         sys.stdout.write(summary_line(reports))
     else:
         print_terminal(reports, sys.stdout, color=sys.stdout.isatty(), verbose=args.verbose)
+    if args.json_report:
+        try:
+            args.json_report.write_text(to_json(reports, plan) + "\n", encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"--json-report: cannot write the report: {err.strerror}.",
+                              path=args.json_report) from err
     if args.junit:
         try:
             args.junit.write_text(to_junit(reports, plan), encoding="utf-8")
