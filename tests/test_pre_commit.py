@@ -1,14 +1,14 @@
 """The pre-commit hooks (.pre-commit-hooks.yaml), tried for real: `pre-commit try-repo` against
-this repository installs snippet-runner into its own environment (from PyPI and this checkout)
-and runs each hook on the files of a temporary git repository."""
+this repository installs snippet-runner into an environment of its own (from PyPI and this
+checkout, as a user's pre-commit would from a tag) and runs every hook on the staged files of
+a temporary git repository."""
 
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,65 +24,47 @@ def test_the_manifest_is_valid() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pre-commit's own cache, shared by the tests here: the hooks' environment is built once."""
-    return tmp_path_factory.mktemp("pre-commit-home")
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Iterator[Path]:
-    project = tmp_path / "project"
-    project.mkdir()
-    subprocess.run(["git", "init", "-q", str(project)], check=True)
-    yield project
-
-
-def _try(repo: Path, home: Path, hook: str, *files: str) -> subprocess.CompletedProcess[str]:
-    for name in files:
-        subprocess.run(["git", "-C", str(repo), "add", name], check=True)
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
-    return subprocess.run([str(PRE_COMMIT), "try-repo", str(ROOT), hook, "--files", *files],
-                          cwd=repo, env=env, capture_output=True, text=True, check=False,
-                          timeout=600)
-
-
-def test_fix_hook_fails_on_a_typo_and_passes_a_clean_page(repo: Path, home: Path) -> None:
-    (repo / "typo.md").write_text("```console\n$ docker run --it test:latest sh\n```\n",
-                                  encoding="utf-8")
-    (repo / "clean.md").write_text("```console\n$ docker run -it test:latest sh\n```\n",
-                                   encoding="utf-8")
-    bad = _try(repo, home, "snippet-runner-fix", "typo.md")
-    assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert "typo.md:2: [docker-clustered-short-flags] (safe)" in bad.stdout
-    assert "snippet-runner fix --check" in bad.stdout and "Failed" in bad.stdout
-    good = _try(repo, home, "snippet-runner-fix", "clean.md")
-    assert good.returncode == 0, good.stdout + good.stderr
-    assert "Passed" in good.stdout
-
-
-def test_fix_write_hook_repairs_the_page(repo: Path, home: Path) -> None:
-    page = repo / "typo.md"
-    page.write_text("```console\n$ docker run --it test:latest sh\n```\n", encoding="utf-8")
-    proc = _try(repo, home, "snippet-runner-fix-write", "typo.md")
-    assert proc.returncode == 1  # pre-commit stops the commit: the files changed
-    assert "files were modified by this hook" in proc.stdout
-    assert page.read_text(encoding="utf-8") == "```console\n$ docker run -it test:latest sh\n```\n"
-
-
 @pytest.mark.sandbox
-def test_check_hook_runs_the_changed_pages_with_the_cache(repo: Path, home: Path) -> None:
-    page = repo / "page.md"
-    page.write_text("```console\n$ docker run --rm test:latest echo hi\nhi\n```\n",
+def test_try_repo_runs_every_hook_on_the_staged_pages(tmp_path: Path) -> None:
+    """One `try-repo` (it builds a fresh environment each time, about a minute): every hook of
+    the manifest, in order, on two staged pages."""
+    repo = tmp_path / "project"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    typo = repo / "typo.md"  # an em dash where `--rm` belongs: a safe fix
+    typo.write_text("```console\n$ docker run \u2014rm test:latest echo hi\nhi\n```\n",
                     encoding="utf-8")
-    first = _try(repo, home, "snippet-runner-check", "page.md")
-    assert first.returncode == 0, first.stdout + first.stderr
-    again = _try(repo, home, "snippet-runner-check", "page.md")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "1 page(s) from the result cache, 0 checked afresh (no sandbox started)" in again.stdout
-    page.write_text(page.read_text(encoding="utf-8").replace("\nhi\n", "\nbye\n"),
-                    encoding="utf-8")
-    failed = _try(repo, home, "snippet-runner-check", "page.md")
-    assert failed.returncode == 1
-    assert "page.md:2: FAILED $ docker run --rm test:latest echo hi" in failed.stdout
-    shutil.rmtree(repo / ".cache", ignore_errors=True)
+    (repo / "page.md").write_text("```console\n$ echo fine\nfine\n```\n", encoding="utf-8")
+    (repo / "notes.txt").write_text("$ docker run \u2014rm x\n", encoding="utf-8")
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "home"), "PRE_COMMIT_COLOR": "never"}
+    proc = subprocess.run([str(PRE_COMMIT), "try-repo", str(ROOT), "--verbose", "--all-files"],
+                          cwd=repo, env=env, capture_output=True, text=True, check=False,
+                          timeout=900)
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    hooks = _sections(out)
+    assert set(hooks) == {"fix --check", "fix --write", "check --cache"}, out
+    # fix --check: fails, naming the typo (Markdown files only: notes.txt is not passed).
+    verdict, text = hooks["fix --check"]
+    assert verdict == "Failed" and "typo.md:2: [typographic-dash] (safe)" in text, out
+    assert "notes.txt" not in out
+    # fix --write: repairs it; pre-commit stops the commit because a file changed.
+    verdict, text = hooks["fix --write"]
+    assert verdict == "Failed" and "files were modified by this hook" in text
+    assert typo.read_text(encoding="utf-8") == (
+        "```console\n$ docker run --rm test:latest echo hi\nhi\n```\n")
+    # check --cache: both pages run in the sandbox (the typo fixed for the run) and pass.
+    verdict, text = hooks["check --cache"]
+    assert verdict == "Passed", out
+    assert "0 page(s) from the result cache, 2 checked afresh" in text
+    assert "2 pages: 2 passed" in text
+
+
+_HOOK = re.compile(r"^snippet-runner (.+?)\.{3,}(Passed|Failed)$", re.MULTILINE)
+
+
+def _sections(out: str) -> dict[str, tuple[str, str]]:
+    """Each hook's verdict and the text pre-commit prints under it (``--verbose``)."""
+    heads = list(_HOOK.finditer(out))
+    return {m[1]: (m[2], out[m.end():heads[n + 1].start() if n + 1 < len(heads) else None])
+            for n, m in enumerate(heads)}
