@@ -23,6 +23,7 @@ lint: bootstrap
 bench: bootstrap
 	$(BIN)/python scripts/bench_build.py
 	$(BIN)/python scripts/bench_sandbox.py
+	$(BIN)/python scripts/bench_scale.py
 
 serve: bootstrap
 	$(BIN)/mkdocs serve
