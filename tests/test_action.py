@@ -111,9 +111,13 @@ def _expand(text: str, context: dict[str, str]) -> str:
 
 
 def _condition(text: str, context: dict[str, str]) -> bool:
-    match = re.fullmatch(r"(inputs\.[\w-]+) == '([^']*)'", text.strip())
-    assert match, f"unexpected condition {text!r} in action.yml"
-    return context[match[1]] == match[2]
+    """`if:` in the action: comparisons of inputs with strings, joined by `&&`."""
+    result = True
+    for part in text.split("&&"):
+        match = re.fullmatch(r"(inputs\.[\w-]+) (==|!=) '([^']*)'", part.strip())
+        assert match, f"unexpected condition {text!r} in action.yml"
+        result &= (context[match[1]] == match[3]) == (match[2] == "==")
+    return result
 
 
 def test_every_run_script_passes_shellcheck(tmp_path: Path) -> None:
@@ -168,6 +172,26 @@ def test_the_check_step_annotates_and_writes_reports(runner: Runner) -> None:
 def test_the_engine_step_is_skipped_for_the_local_backend(runner: Runner) -> None:
     steps = runner.run_steps({"backend": "local"}, ("Install the sandbox engine",))
     assert steps == []
+
+
+def test_the_merge_mode_merges_the_shards_reports(runner: Runner) -> None:
+    _docs(runner.workspace)
+    for k in (1, 2):
+        (check,) = runner.run_steps({"backend": "local", "shard": f"{k}/2",
+                                     "json-report": f"report-{k}.json"},
+                                    ("snippet-runner check",))
+        assert "shard" in check.stderr
+    steps = runner.run_steps({"merge": "report-*.json", "merge-output": "merged.json"},
+                             ("Install the sandbox engine", "snippet-runner check",
+                              "snippet-runner report merge"))
+    assert len(steps) == 1  # the engine and check steps are skipped
+    merge = steps[0]
+    assert merge.returncode == 1, merge.stdout + merge.stderr  # bad.md failed
+    assert "merged of 2 shards: 2 pages" in merge.stderr
+    merged = json.loads((runner.workspace / "merged.json").read_text(encoding="utf-8"))
+    assert sorted(p["path"] for p in merged["pages"]) == ["docs/bad.md", "docs/good.md"]
+    (missing,) = runner.run_steps({"merge": "nothing-*.json"}, ("snippet-runner report merge",))
+    assert missing.returncode == 2 and "no report matches nothing-*.json" in missing.stdout
 
 
 @pytest.mark.sandbox
