@@ -10,7 +10,10 @@ read from /proc while it runs, and the peak wait4 reports), and the peak of the 
 tree (runner, sandboxes, dockerd, containerd, shims) summed at each sample.
 
 Targets (issue 14): runner peak RSS ≤ 300 MB on the large site; time per page on the large
-site ≤ 1.2 × the baseline's (linear: the large site costs no more per page).
+site ≤ 1.2 × the baseline's (linear: the large site costs no more per page). Because the two
+sites run one after the other, a machine whose load changes in between moves that ratio; the
+large run's own page times (from its JSON report), first tenth of the pages against the last,
+show the same thing from within one run.
 
 Usage: scripts/bench_scale.py [--pages N] [--jobs N] [--cache-dir DIR]   (root; ``make bench``)
 """
@@ -18,6 +21,7 @@ Usage: scripts/bench_scale.py [--pages N] [--jobs N] [--cache-dir DIR]   (root; 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -110,11 +114,21 @@ class Run:
     maxrss_kb: int
     """ru_maxrss from wait4: the largest single process among the runner and those it reaped."""
     summary: str
+    page_seconds: list[float]
+    """Each page's run time, in page order (the JSON report's ``duration``)."""
+
+    def tenth(self, which: int) -> float:
+        """Mean run time of the pages in tenth ``which`` (0 = the first 10 %)."""
+        size = max(1, len(self.page_seconds) // 10)
+        chunk = self.page_seconds[which * size:(which + 1) * size]
+        return sum(chunk) / max(1, len(chunk))
 
 
 def check(site: Path, pages: int, jobs: int, cache_dir: Path) -> Run:
+    report = site.with_suffix(".json")
     command = [sys.executable, "-m", "snippet_runner.cli", "check", "--jobs", str(jobs),
-               "--cache-dir", str(cache_dir), "--no-progress", str(site)]
+               "--cache-dir", str(cache_dir), "--no-progress", "--json-report", str(report),
+               str(site)]
     memory, stop = Memory(), threading.Event()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.monotonic()
@@ -132,7 +146,9 @@ def check(site: Path, pages: int, jobs: int, cache_dir: Path) -> Run:
     if proc.returncode != 0:
         sys.exit(f"bench_scale: check failed ({proc.returncode}):\n{stdout[-3000:]}\n"
                  f"{stderr[-3000:]}")
-    return Run(pages, seconds, memory, usage.ru_maxrss, stdout.strip().splitlines()[-1])
+    durations = [p["duration"] for p in json.loads(report.read_text(encoding="utf-8"))["pages"]]
+    return Run(pages, seconds, memory, usage.ru_maxrss, stdout.strip().splitlines()[-1],
+               durations)
 
 
 def main() -> int:
@@ -161,6 +177,13 @@ def main() -> int:
         print(f"{run.pages:>5} pages {run.seconds:>8.1f}s {per_page:>8.1f}ms "
               f"{run.memory.runner_kb / 1024:>13.1f} MB {run.maxrss_kb / 1024:>13.1f} MB "
               f"{run.memory.tree_kb / 1024:>15.1f} MB   ({run.summary})")
+    first, last = big.tenth(0), big.tenth(9)
+    print(f"large site, mean page run time: first tenth {first * 1000:.1f} ms, last tenth "
+          f"{last * 1000:.1f} ms (ratio {last / first:.2f})")
+    load = os.getloadavg()[0]
+    print(f"load average at the end: {load:.1f} on {os.cpu_count()} CPUs"
+          + (" — the machine was busy: rerun on a quiet one for stable ratios" if load > 2.5
+             else ""))
     rss_mb = max(big.memory.runner_kb, 1) / 1024
     print(f"time per page, large / baseline: {ratio:.2f} (target ≤ {LINEAR_TARGET}: "
           f"{'met' if ratio <= LINEAR_TARGET else 'MISSED'})")
