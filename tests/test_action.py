@@ -149,6 +149,7 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
 def _docs(workspace: Path) -> None:
     docs = workspace / "docs"
     shutil.rmtree(docs, ignore_errors=True)
+    shutil.rmtree(workspace / ".cache", ignore_errors=True)
     docs.mkdir()
     (docs / "good.md").write_text("```console\n$ echo ok\nok\n```\n", encoding="utf-8")
     (docs / "bad.md").write_text("# Bad\n\n```console\n$ echo 100%\n50%\n```\n",
@@ -176,9 +177,10 @@ def test_the_engine_step_is_skipped_for_the_local_backend(runner: Runner) -> Non
 
 def test_the_merge_mode_merges_the_shards_reports(runner: Runner) -> None:
     _docs(runner.workspace)
-    for k in (1, 2):
+    for k in (1, 2):  # each job starts from the same (here: empty) cache
         (check,) = runner.run_steps({"backend": "local", "shard": f"{k}/2",
-                                     "json-report": f"report-{k}.json"},
+                                     "json-report": f"report-{k}.json",
+                                     "cache-dir": f".cache/job-{k}"},
                                     ("snippet-runner check",))
         assert "shard" in check.stderr
     steps = runner.run_steps({"merge": "report-*.json", "merge-output": "merged.json"},
