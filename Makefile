@@ -24,6 +24,7 @@ bench: bootstrap
 	$(BIN)/python scripts/bench_build.py
 	$(BIN)/python scripts/bench_sandbox.py
 	$(BIN)/python scripts/bench_serve.py
+	$(BIN)/python scripts/bench_scale.py
 
 serve: bootstrap
 	$(BIN)/mkdocs serve

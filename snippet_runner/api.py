@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import queue
 import threading
 import time
@@ -22,14 +23,24 @@ from pathlib import Path
 
 from . import sandbox
 from .config import RunConfig
-from .core import cache
+from .core import cache, shard
+from .core.durations import Durations
 from .core.extract import extract
 from .core.fixes import find_fixes
 from .core.images import ImageUse, canonical, images_to_preload, page_images
 from .core.rewrite import read_text
 from .core.run import run_page, skipped_outcome
 from .errors import SandboxError, SnippetRunnerError
-from .model import Backend, Outcome, Page, PageDone, PageReport, Sandbox, Status
+from .model import (
+    Backend,
+    Outcome,
+    Page,
+    PageDone,
+    PageReport,
+    PageStepProgress,
+    Sandbox,
+    Status,
+)
 from .sandbox import lock as image_lock
 from .sandbox import store as image_store
 from .sandbox.fixtures import fixtures_for
@@ -40,6 +51,7 @@ __all__ = [
     "load_page",
     "lock_images",
     "page_from_text",
+    "plan_shard",
     "update_images",
     "verify_pages",
 ]
@@ -70,14 +82,18 @@ def _unrun_report(page: Page, status: Status, message: str, engine: str) -> Page
     return PageReport(page, outcomes, engine, _today())
 
 
-def _verify_one(box: Sandbox, page: Page, config: RunConfig) -> PageReport:
+def _verify_one(box: Sandbox, page: Page, config: RunConfig,
+                on_step: PageStepProgress | None = None) -> PageReport:
+    started = time.monotonic()
     # The images the page finds already there, as on its author's machine (all it uses but
     # those it shows being pulled).
     box.preload(images_to_preload(page_images(page, apply_fixes=config.apply_safe_fixes)))
     outcomes = run_page(box, page.snippets, page.text, page.fixes,
                         command_timeout=config.command_timeout, page_timeout=config.page_timeout,
-                        apply_fixes=config.apply_safe_fixes)
-    return PageReport(page, tuple(outcomes), box.engine_version, _today())
+                        apply_fixes=config.apply_safe_fixes,
+                        on_step=None if on_step is None else functools.partial(on_step, page))
+    return PageReport(page, tuple(outcomes), box.engine_version, _today(),
+                      duration=time.monotonic() - started)
 
 
 def _left_unusable(report: PageReport, err: SnippetRunnerError) -> PageReport:
@@ -98,13 +114,16 @@ def fingerprint(config: RunConfig) -> cache.Fingerprint:
 
 
 def verify_pages(pages: Sequence[Page], config: RunConfig,
-                 progress: PageDone | None = None) -> list[PageReport]:
+                 progress: PageDone | None = None,
+                 on_step: PageStepProgress | None = None) -> list[PageReport]:
     """Run and judge every page; reports come back in the order of ``pages``.
 
     With ``config.use_cache``, pages whose results the cache holds come back as ``from_cache``
     reports without starting anything, and only the others run (see `core.cache`); with
     ``config.record_results`` (or ``use_cache``), what ran is recorded there. ``progress``
-    hears of every page either way.
+    hears of every page either way, ``on_step`` of every command of the pages that run, as it
+    starts and as it is judged. How long each page that ran took is recorded under
+    ``config.cache_dir`` (`core.durations`) for `plan_shard`.
 
     ``config.jobs`` workers each start one sandbox, take pages from a shared queue, reset the
     sandbox between pages and close it at the end. A sandbox that cannot start or reset (a
@@ -115,7 +134,9 @@ def verify_pages(pages: Sequence[Page], config: RunConfig,
     re-raised here once the workers are done.
     """
     with Verifier(config) as verifier:
-        return verifier.verify(pages, progress)
+        reports = verifier.verify(pages, progress, on_step)
+    _record_durations(reports, config)
+    return reports
 
 
 class Verifier:
@@ -150,15 +171,16 @@ class Verifier:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def verify(self, pages: Sequence[Page],
-               progress: PageDone | None = None) -> list[PageReport]:
+    def verify(self, pages: Sequence[Page], progress: PageDone | None = None,
+               on_step: PageStepProgress | None = None) -> list[PageReport]:
         """Run and judge ``pages`` as `verify_pages` does, on this verifier's sandboxes."""
         config = self.config
         recording = config.use_cache or config.record_results
         if not recording or not any(p.runnable for p in pages):
-            return self._verify_uncached(pages, progress)
-        return cache.verify_cached(pages, config, fingerprint(config),
-                                   lambda todo: self._verify_uncached(todo, progress), progress)
+            return self._verify_uncached(pages, progress, on_step)
+        return cache.verify_cached(
+            pages, config, fingerprint(config),
+            lambda todo: self._verify_uncached(todo, progress, on_step), progress)
 
     def close(self) -> None:
         """Close every sandbox this verifier holds, once background work is done; idempotent."""
@@ -236,8 +258,8 @@ class Verifier:
             with contextlib.suppress(SnippetRunnerError):
                 box.close()
 
-    def _verify_uncached(self, pages: Sequence[Page],
-                         progress: PageDone | None) -> list[PageReport]:
+    def _verify_uncached(self, pages: Sequence[Page], progress: PageDone | None,
+                         on_step: PageStepProgress | None = None) -> list[PageReport]:
         reports: dict[int, PageReport] = {}
         todo: queue.Queue[int] = queue.Queue()
         for i, page in enumerate(pages):
@@ -249,9 +271,43 @@ class Verifier:
                     progress(reports[i])
         if not todo.empty():
             self.backend  # noqa: B018  # a ConfigError (unknown backend) is the caller's, not a page's
-            pool = _Pool(self, pages, self.config, progress, todo, reports)
+            pool = _Pool(self, pages, self.config, progress, todo, reports, on_step)
             pool.run(max(1, min(self.config.jobs, todo.qsize())))
         return [reports[i] for i in range(len(pages))]
+
+
+def _durations(config: RunConfig) -> Durations:
+    return Durations.load(config.cache_dir / "results" / "durations")
+
+
+def _record_durations(reports: Sequence[PageReport], config: RunConfig) -> None:
+    """Remember how long each page that ran took; a cache directory that cannot be written
+    costs only the balance of later shards, never the run."""
+    ran = [r for r in reports if not r.from_cache and r.duration > 0]
+    if not ran:
+        return
+    durations = _durations(config)
+    for report in ran:
+        durations.record(report.page.path.as_posix(), report.duration)
+    with contextlib.suppress(OSError):
+        durations.save()
+
+
+def plan_shard(pages: Sequence[Page], config: RunConfig, which: shard.Shard) -> shard.ShardPlan:
+    """Which pages shard ``which`` checks: the same split in every job that sees the same pages
+    and cache (see `core.shard`). A page weighs the seconds it took when it last ran; with
+    ``config.use_cache``, a page the result cache will answer weighs nothing."""
+    durations = _durations(config)
+    free = [not p.runnable for p in pages]
+    if config.use_cache and any(p.runnable for p in pages):
+        hits = cache.stored_pages(pages, config, fingerprint(config))
+        free = [f or i in hits for i, f in enumerate(free)]
+    weights = shard.estimate_weights(
+        [durations.seconds(p.path.as_posix()) for p in pages],
+        [sum(max(1, len(s.commands)) for s in p.snippets if s.options.skip is None)
+         for p in pages],
+        free)
+    return shard.plan([p.path.as_posix() for p in pages], weights, which)
 
 
 _STOP_GRACE = 10.0
@@ -278,6 +334,8 @@ class _Pool:
     """Indexes of the pages still to run."""
     reports: dict[int, PageReport]
     """Finished reports by page index (shared; written under ``lock``)."""
+    on_step: PageStepProgress | None = None
+    """Told about each command as it starts and is judged."""
     live: list[Sandbox] = field(default_factory=list)
     """Sandboxes started and not yet closed; whoever removes one from here closes it."""
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -346,7 +404,7 @@ class _Pool:
         try:
             if box is None:
                 box = self._start()
-            report = _verify_one(box, page, self.config)
+            report = _verify_one(box, page, self.config, self.on_step)
         except SnippetRunnerError as err:
             report = _unrun_report(page, Status.ERROR, f"could not run: {err}",
                                    self.config.backend)

@@ -22,20 +22,32 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .api import LockReport, fetch_images, load_page, lock_images, update_images, verify_pages
+from .api import (
+    LockReport,
+    fetch_images,
+    load_page,
+    lock_images,
+    plan_shard,
+    update_images,
+    verify_pages,
+)
 from .config import SETTINGS, RunConfig
 from .core.fixes import applied_fixes, safe_fixes
+from .core.github import to_github
+from .core.merge import ReportFile, merge
 from .core.options import format_options
+from .core.progress import Progress
 from .core.report import (
-    ProgressLine,
     fix_line,
     page_dict,
     print_terminal,
     snippet_kind,
+    summary_line,
     to_json,
     to_junit,
 )
 from .core.rewrite import Edit, ensure_writable, rewrite_file, sweep_beside
+from .core.shard import CI_VARIABLES, ENV_SHARD, ShardPlan, parse_shard, shard_from_env
 from .core.update import update_edits
 from .errors import ConfigError, SnippetRunnerError
 from .model import Fix, FixSafety, Page, PageReport, Status
@@ -137,7 +149,11 @@ HELP = {
                   ("snippet-runner check --junit out/junit.xml --json docs/ > report.json",
                    "reports for CI"),
                   ("snippet-runner check --cache docs/",
-                   "while writing: re-run only the pages whose blocks changed")),
+                   "while writing: re-run only the pages whose blocks changed"),
+                  ("snippet-runner check --shard 2/4 --format github --json docs/ > 2.json",
+                   "the second of four CI jobs; failures annotate the pull request"),
+                  ("snippet-runner check --shard auto docs/",
+                   "the shard from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) and the like")),
         exits=((EXIT_OK, "every block matched (or was skipped)"),
                (EXIT_FAILED, "a mismatch, a timeout, or a block that could not run"))),
     "fix": CommandHelp(
@@ -190,6 +206,19 @@ HELP = {
         exits=((EXIT_OK, "done (--check: the lock matches the pages and upstream)"),
                (EXIT_FAILED, "--check found a missing, unused or moved pin; or a registry "
                              "could not be read"))),
+    "report": CommandHelp(
+        summary="merge the JSON or JUnit reports of a run's shards into one",
+        description="report merge reads the reports the shards of one run wrote (check --shard "
+                    "K/N --json, or --junit FILE) and writes one report in the same format, "
+                    "pages in the order of the whole run, totals counted again. It refuses "
+                    "reports that do not make up one run: a page in two reports, shards that "
+                    "split the pages differently, and (JSON) a shard without a report.",
+        examples=(("snippet-runner report merge -o report.json shard-*/report.json",
+                   "one JSON report; exit 1 if anything failed"),
+                  ("snippet-runner report merge -o junit.xml shard-*/junit.xml",
+                   "one JUnit report for the CI's test view")),
+        exits=((EXIT_OK, "merged, and every block passed or was skipped"),
+               (EXIT_FAILED, "merged, and a block failed, timed out or could not run"))),
     "import-jekyll": CommandHelp(
         summary="convert a Jekyll post into a page of this site",
         description="Convert a Jekyll post (Minimal Mistakes front matter) into a Material "
@@ -269,7 +298,38 @@ def _running_parser() -> argparse.ArgumentParser:
                          help="print a JSON report on stdout instead of the text report")
     running.add_argument("--verbose", "-v", action="store_true",
                          help="list passed and skipped commands too")
+    _ci_flags(running)
     return running
+
+
+FORMATS = ("text", "json", "github")
+"""What ``--format`` prints on stdout."""
+
+
+def _ci_flags(running: argparse.ArgumentParser) -> None:
+    """The report format and progress flags of the commands that run pages."""
+    running.add_argument(
+        "--format", choices=FORMATS, default=None,
+        help="what to print on stdout: 'text' (default: path:line and a diff per problem), "
+             "'json' (as --json), 'github' (GitHub Actions workflow commands: each problem "
+             "becomes an annotation on its line of the pull request)")
+    running.add_argument("--json-report", type=Path, metavar="FILE",
+                         help="also write the JSON report here (what `report merge` reads), "
+                              "whatever --format prints")
+    running.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="show each command as it runs, on stderr (default: only on a terminal, where one "
+             "line is redrawn; --progress in a CI log prints a line per command)")
+
+
+def _shard_flag(check: argparse.ArgumentParser) -> None:
+    variables = ", ".join(f"{v.index}/{v.total} ({v.system}, {v.first}-based)"
+                          for v in CI_VARIABLES)
+    check.add_argument(
+        "--shard", metavar="K/N",
+        help="check only shard K of N (1-based) of the pages, split the same way in every job "
+             "and balanced by the durations recorded in the cache directory; 'auto' reads "
+             f"{ENV_SHARD}=K/N or {variables}, and checks every page when none is set")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -279,7 +339,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     paths, running = _paths_parser(), _running_parser()
-    _add_command(commands, "check", [paths, running]).add_argument(
+    check = _add_command(commands, "check", [paths, running])
+    _shard_flag(check)
+    check.add_argument(
         "--cache", action=argparse.BooleanOptionalAction, default=False,
         help="reuse the recorded result of a page none of whose blocks (nor the engine, "
              "fixture images or settings) changed since it last passed, starting no sandbox "
@@ -305,6 +367,7 @@ def _parser() -> argparse.ArgumentParser:
     images.add_argument("--check", action="store_true",
                         help="lock: write nothing; exit 1 unless the lock is complete and "
                              "no pinned tag moved upstream")
+    _add_report_command(commands)
     importer = _add_command(commands, "import-jekyll", [])
     importer.add_argument("src", type=Path, help="the Jekyll post")
     importer.add_argument("dest", type=Path, help="the page to write")
@@ -312,6 +375,20 @@ def _parser() -> argparse.ArgumentParser:
                           help="image map (default: assets/imported-images.yml beside the "
                                "nearest mkdocs.yml)")
     return parser
+
+
+def _add_report_command(commands: Subparsers) -> None:
+    report = _add_command(commands, "report", [])
+    actions = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+    text = HELP["report"]
+    merge_parser = actions.add_parser("merge", help=text.summary,
+                                      description=text.wrapped_description(),
+                                      epilog=text.epilog(),
+                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    merge_parser.add_argument("reports", nargs="+", type=Path, metavar="REPORT",
+                              help="the shards' JSON reports, or their JUnit reports")
+    merge_parser.add_argument("--output", "-o", type=Path, metavar="FILE",
+                              help="write the merged report here (default: stdout)")
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
@@ -351,37 +428,81 @@ def _verify(pages: list[Page], args: argparse.Namespace) -> list[PageReport]:
     config = _config(args)
     if args.junit:
         _check_report_path(args.junit)
-    progress = ProgressLine(len(pages))
+    if args.json_report:
+        _check_report_path(args.json_report, "--json-report")
+    _output_format(args)  # a contradiction is refused before anything runs
+    mode = {None: "auto", True: "always", False: "never"}[args.progress]
+    progress = Progress(len(pages), mode=mode)
     try:
-        return verify_pages(pages, config, progress)
+        return verify_pages(pages, config, progress.page, progress.step)
     finally:
         progress.finish()
 
 
-def _check_report_path(path: Path) -> None:
-    """ConfigError before anything runs when the JUnit report could not be written after."""
+def _output_format(args: argparse.Namespace) -> str:
+    """``--format``, with ``--json`` as ``--format json``; ConfigError when they disagree."""
+    if args.json and args.format not in (None, "json"):
+        raise ConfigError(f"--json and --format {args.format} ask for two reports on stdout; "
+                          "give one of them.")
+    return "json" if args.json else args.format or "text"
+
+
+def _shard_plan(pages: list[Page], args: argparse.Namespace) -> ShardPlan | None:
+    """The split ``--shard`` asks for (None: every page), told on stderr."""
+    if args.shard.strip().lower() == "auto":
+        which = shard_from_env(os.environ)
+        if which is None:
+            names = ", ".join([ENV_SHARD, *(v.index for v in CI_VARIABLES)])
+            sys.stderr.write(f"snippet-runner: --shard auto: no shard is set ({names}); "
+                             "checking every page.\n")
+            return None
+    else:
+        which = parse_shard(args.shard)
+    plan = plan_shard(pages, _config(args), which)
+    mine = plan.indexes
+    sys.stderr.write(
+        f"snippet-runner: shard {which} (from {which.source}): {len(mine)} of {len(pages)} "
+        f"page(s), about {plan.load(which.index):.0f} s of {sum(plan.weights):.0f} s "
+        f"(plan {plan.digest}).\n")
+    return plan
+
+
+def _check_report_path(path: Path, flag: str = "--junit") -> None:
+    """ConfigError before anything runs when a report file could not be written after."""
     folder = path.parent
     if path.is_dir():
-        raise ConfigError("--junit needs a file name, but this is a directory.", path=path)
+        raise ConfigError(f"{flag} needs a file name, but this is a directory.", path=path)
     if not folder.is_dir():
-        raise ConfigError(f"--junit: the directory {folder} does not exist; create it first.",
+        raise ConfigError(f"{flag}: the directory {folder} does not exist; create it first.",
                           path=path)
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists()
                                                      and not os.access(path, os.W_OK)):
-        raise ConfigError("--junit: this file cannot be written (permission denied).",
+        raise ConfigError(f"{flag}: this file cannot be written (permission denied).",
                           path=path)
 
 
-def _report(reports: list[PageReport], args: argparse.Namespace) -> None:
-    """The text or JSON report on stdout, then the JUnit file (its failure is reported last,
-    after the results are already on screen)."""
-    if args.json:
-        sys.stdout.write(to_json(reports) + "\n")
+def _report(reports: list[PageReport], args: argparse.Namespace,
+            plan: ShardPlan | None = None) -> None:
+    """The text, JSON or GitHub report on stdout, then the JUnit file (its failure is reported
+    last, after the results are already on screen)."""
+    output = _output_format(args)
+    if output == "json":
+        sys.stdout.write(to_json(reports, plan) + "\n")
+    elif output == "github":
+        workspace = os.environ.get("GITHUB_WORKSPACE")
+        sys.stdout.write(to_github(reports, Path(workspace) if workspace else None))
+        sys.stdout.write(summary_line(reports))
     else:
         print_terminal(reports, sys.stdout, color=sys.stdout.isatty(), verbose=args.verbose)
+    if args.json_report:
+        try:
+            args.json_report.write_text(to_json(reports, plan) + "\n", encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"--json-report: cannot write the report: {err.strerror}.",
+                              path=args.json_report) from err
     if args.junit:
         try:
-            args.junit.write_text(to_junit(reports), encoding="utf-8")
+            args.junit.write_text(to_junit(reports, plan), encoding="utf-8")
         except OSError as err:
             raise ConfigError(f"--junit: cannot write the report: {err.strerror}.",
                               path=args.junit) from err
@@ -389,13 +510,17 @@ def _report(reports: list[PageReport], args: argparse.Namespace) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``check``: verify and report."""
-    reports = _verify(_load(args.paths), args)
+    pages = _load(args.paths)
+    plan = _shard_plan(pages, args) if args.shard else None
+    if plan is not None:
+        pages = [pages[i] for i in plan.indexes]
+    reports = _verify(pages, args)
     if args.cache:
         cached = sum(r.from_cache for r in reports)
         sys.stderr.write(f"snippet-runner: {cached} page(s) from the result cache, "
                          f"{len(reports) - cached} checked afresh"
                          + (" (no sandbox started)\n" if cached == len(reports) else "\n"))
-    _report(reports, args)
+    _report(reports, args, plan)
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED
 
 
@@ -546,8 +671,30 @@ def _print_lock_report(report: LockReport, config: RunConfig, *, checking: bool)
     sys.stdout.write(f"{config.images_lock}: {report.kept} pin(s) unchanged\n")
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """``report merge``: one report from the reports of a run's shards."""
+    files = []
+    for path in args.reports:
+        try:
+            files.append(ReportFile(path, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as err:
+            why = err.strerror if isinstance(err, OSError) else "it is not UTF-8 text"
+            raise ConfigError(f"cannot read this report: {why}.", path=path) from err
+    merged = merge(files)
+    if args.output:
+        try:
+            args.output.write_text(merged.text, encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"cannot write the merged report: {err.strerror}.",
+                              path=args.output) from err
+    else:
+        sys.stdout.write(merged.text)
+    sys.stderr.write(f"snippet-runner: {merged.summary()}\n")
+    return EXIT_OK if merged.ok else EXIT_FAILED
+
+
 COMMANDS = {"check": cmd_check, "fix": cmd_fix, "update": cmd_update, "list": cmd_list,
-            "images": cmd_images, "import-jekyll": cmd_import}
+            "images": cmd_images, "report": cmd_report, "import-jekyll": cmd_import}
 
 
 def _silence_stdout() -> None:

@@ -234,6 +234,9 @@ class PageReport:
     """ISO date of the run that produced the outcomes (the cached run's date when cached)."""
     from_cache: bool = False
     """True when no sandbox ran for this page."""
+    duration: float = 0.0
+    """Wall-clock seconds its blocks took to run in this run (0 when it did not run); what
+    ``--shard`` balances the next runs by."""
 
     @property
     def ok(self) -> bool:
@@ -243,6 +246,26 @@ class PageReport:
 
 PageDone = Callable[[PageReport], None]
 """Told (from a worker thread) about each page's report as soon as the page is done."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A command (or a block run or written whole) of a page that is starting or was just
+    judged: what a progress display needs, told while the page runs."""
+
+    snippet: Snippet
+    """The block."""
+    command: Command | None
+    """The command; None for a script, ``file=`` or skipped block as a whole."""
+    outcome: Outcome | None
+    """None when it starts; its verdict once judged."""
+
+
+StepProgress = Callable[[Step], None]
+"""Told (from the page's worker thread) as each command of a page starts and is judged."""
+
+PageStepProgress = Callable[[Page, Step], None]
+"""`StepProgress` for a run of many pages: told which page the step belongs to."""
 
 
 # -- the seam: where commands run -------------------------------------------------------------

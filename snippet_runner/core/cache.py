@@ -280,6 +280,11 @@ class ResultCache:
                 continue
         return gone
 
+    def holds(self, key: str) -> bool:
+        """Whether an entry is stored under ``key`` (a damaged one counts: rare, and then the
+        page merely runs where it was weighed as free)."""
+        return self._path(key).is_file()
+
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
@@ -379,6 +384,14 @@ def applies_fixes(fp: Fingerprint) -> bool:
         return bool(json.loads(fp.settings).get("apply_safe_fixes", True))
     except (ValueError, AttributeError):
         return True
+
+
+def stored_pages(pages: Sequence[Page], config: RunConfig, fp: Fingerprint) -> set[int]:
+    """Indexes of the runnable pages whose results the cache holds (looked up, not loaded:
+    ``--shard`` weighs them as free without touching any entry)."""
+    cache = ResultCache(config.cache_dir / "results")
+    return {i for i, p in enumerate(pages) if p.runnable
+            and cache.holds(page_key(p, fp, apply_fixes=config.apply_safe_fixes))}
 
 
 # -- entries -------------------------------------------------------------------------------

@@ -1,16 +1,16 @@
-"""Reports: terminal text (with ``path:line`` and a diff), JUnit XML, JSON, and TTY progress."""
+"""Reports: terminal text (with ``path:line`` and a diff), JUnit XML and JSON (GitHub workflow
+commands: `github`; merging shards' reports: `merge`; progress on a terminal: `progress`)."""
 
 from __future__ import annotations
 
 import json
-import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections import Counter
 from typing import TextIO
 
 from ..model import Fix, Location, Outcome, Page, PageReport, Snippet, Status
 from .compare import show
+from .shard import ShardPlan
 
 _COLORS = {Status.FAILED: "31", Status.TIMEOUT: "33", Status.ERROR: "35", Status.PASSED: "32",
            Status.SKIPPED: "36"}
@@ -100,10 +100,15 @@ def print_terminal(reports: list[PageReport], out: TextIO, *, color: bool = Fals
                             ("---", "+++")):
                         line = _paint(line, "31" if line[0] == "-" else "32", True)
                     out.write(f"    {line}\n")
+    out.write(summary_line(reports))
+
+
+def summary_line(reports: list[PageReport]) -> str:
+    """``3 pages: 10 passed, 1 failed``: the last line of every text report."""
     counts = summary(reports)
     parts = [f"{counts[s]} {s.value}" for s in Status if counts[s]]
     pages = len(reports)
-    out.write(f"{pages} page{'s' if pages != 1 else ''}: {', '.join(parts) or 'no snippets'}\n")
+    return f"{pages} page{'s' if pages != 1 else ''}: {', '.join(parts) or 'no snippets'}\n"
 
 
 def fix_line(fix: Fix, *, applied: bool = False) -> str:
@@ -143,15 +148,33 @@ def fix_dict(fix: Fix) -> dict[str, object]:
             "replacement": fix.replacement, "start": fix.span.start, "end": fix.span.end}
 
 
-def to_json(reports: list[PageReport]) -> str:
-    """All reports as a JSON document (UTF-8 kept readable)."""
+def to_json(reports: list[PageReport], plan: ShardPlan | None = None) -> str:
+    """All reports as a JSON document (UTF-8 kept readable). A shard's report (``plan``) also
+    says which shard it is, the plan's digest and each page's position in the whole run, which
+    ``report merge`` checks and sorts by."""
     counts = summary(reports)
-    return json.dumps({
-        "summary": {s.value: counts[s] for s in Status},
-        "pages": [{"path": str(r.page.path), "ok": r.ok, "engine": r.engine_version,
-                   "verified_at": r.verified_at, "from_cache": r.from_cache,
-                   "outcomes": [outcome_dict(o) for o in r.outcomes]} for r in reports],
-    }, ensure_ascii=False, indent=2)
+    positions = plan.indexes if plan is not None else None
+    pages = []
+    for n, r in enumerate(reports):
+        page: dict[str, object] = {
+            "path": str(r.page.path), "ok": r.ok, "engine": r.engine_version,
+            "verified_at": r.verified_at, "from_cache": r.from_cache,
+            "duration": round(r.duration, 3),
+            "outcomes": [outcome_dict(o) for o in r.outcomes]}
+        if positions is not None:
+            page["position"] = positions[n]
+        pages.append(page)
+    document: dict[str, object] = {"summary": {s.value: counts[s] for s in Status}}
+    if plan is not None:
+        document["shard"] = shard_dict(plan)
+    document["pages"] = pages
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def shard_dict(plan: ShardPlan) -> dict[str, object]:
+    """What a shard's report says about the split it ran (for ``report merge``)."""
+    return {"index": plan.shard.index, "total": plan.shard.total, "plan": plan.digest,
+            "pages": len(plan.paths)}
 
 
 def snippet_kind(snippet: Snippet) -> str:
@@ -172,20 +195,40 @@ def page_dict(page: Page) -> dict[str, object]:
     } for s in page.snippets], "fixes": [fix_dict(f) for f in page.fixes]}
 
 
-def to_junit(reports: list[PageReport]) -> str:
-    """JUnit XML: one testsuite per page, one testcase per command or block."""
+JUNIT_SHARD = "snippet-runner.shard"
+"""Testsuite property: ``K/N`` of the shard that checked the page."""
+JUNIT_PLAN = "snippet-runner.plan"
+"""Testsuite property: the digest of the split (`ShardPlan.digest`)."""
+JUNIT_POSITION = "snippet-runner.position"
+"""Testsuite property: the page's position in the whole run (merged reports sort by it)."""
+
+
+def to_junit(reports: list[PageReport], plan: ShardPlan | None = None) -> str:
+    """JUnit XML: one testsuite per page, one testcase per command or block, each with the
+    ``file`` and ``line`` that reporters annotate (the line `failure_location` names: the first
+    differing expected line of a failure, else the command's). A shard's report (``plan``)
+    gives each testsuite ``snippet-runner.*`` properties for ``report merge``."""
     suites = ET.Element("testsuites", name="snippet-runner")
-    for report in reports:
+    positions = plan.indexes if plan is not None else None
+    for n, report in enumerate(reports):
         counts = Counter(o.status for o in report.outcomes)
         suite = ET.SubElement(suites, "testsuite", name=str(report.page.path),
                               tests=str(len(report.outcomes)),
                               failures=str(counts[Status.FAILED] + counts[Status.TIMEOUT]),
                               errors=str(counts[Status.ERROR]),
-                              skipped=str(counts[Status.SKIPPED]))
+                              skipped=str(counts[Status.SKIPPED]),
+                              time=f"{_suite_seconds(report):.3f}")
+        if plan is not None and positions is not None:
+            properties = ET.SubElement(suite, "properties")
+            for name, value in ((JUNIT_SHARD, str(plan.shard)), (JUNIT_PLAN, plan.digest),
+                                (JUNIT_POSITION, str(positions[n]))):
+                ET.SubElement(properties, "property", name=name, value=value)
         for outcome in report.outcomes:
             seconds = outcome.result.duration if outcome.result else 0.0
+            at = failure_location(outcome)
             case = ET.SubElement(suite, "testcase", classname=str(report.page.path),
                                  name=f"{where(outcome)} {title(outcome)}",
+                                 file=at.path.as_posix(), line=str(at.line),
                                  time=f"{seconds:.3f}")
             if outcome.status is Status.SKIPPED:
                 ET.SubElement(case, "skipped", message=outcome.snippet.options.skip or "")
@@ -196,35 +239,19 @@ def to_junit(reports: list[PageReport]) -> str:
             elif outcome.status is Status.ERROR:
                 node = ET.SubElement(case, "error", message=outcome.diff.split("\n", 1)[0])
                 node.text = outcome.diff
+    total_counts(suites)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-class ProgressLine:
-    """``[3/10] docs/x.md`` on one rewritten line of a terminal; silent when not a TTY."""
+def _suite_seconds(report: PageReport) -> float:
+    return report.duration or sum(o.result.duration for o in report.outcomes if o.result)
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
-        self.total = total
-        """How many pages will report."""
-        self.stream = stream or sys.stderr
-        """Where to draw."""
-        self.done = 0
-        """Pages reported so far."""
-        self.enabled = self.stream.isatty()
-        """Only draw on a terminal (CI logs stay clean)."""
-        self._lock = threading.Lock()
 
-    def __call__(self, report: PageReport) -> None:
-        with self._lock:
-            self.done += 1
-            if self.enabled:
-                mark = "ok" if report.ok else "FAIL"
-                self.stream.write(f"\r\x1b[2K[{self.done}/{self.total}] {mark} "
-                                  f"{report.page.path}")
-                self.stream.flush()
-
-    def finish(self) -> None:
-        """Clear the progress line."""
-        if self.enabled and self.done:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
+def total_counts(suites: ET.Element) -> None:
+    """Set ``tests``, ``failures``, ``errors``, ``skipped`` and ``time`` of a ``testsuites``
+    element to the sums of its testsuites (what CI reporters show as the run's totals)."""
+    for name in ("tests", "failures", "errors", "skipped"):
+        suites.set(name, str(sum(int(s.get(name, "0")) for s in suites.iter("testsuite"))))
+    seconds = sum(float(s.get("time", "0")) for s in suites.iter("testsuite"))
+    suites.set("time", f"{seconds:.3f}")

@@ -16,7 +16,18 @@ import time
 from dataclasses import dataclass, field
 
 from ..errors import MissingImageError, SnippetRunnerError
-from ..model import Command, Fix, Outcome, RunResult, Sandbox, Session, Snippet, Status
+from ..model import (
+    Command,
+    Fix,
+    Outcome,
+    RunResult,
+    Sandbox,
+    Session,
+    Snippet,
+    Status,
+    Step,
+    StepProgress,
+)
 from .compare import compare, default_exit
 from .fixes import applied_fixes, fixed_command_text
 
@@ -45,6 +56,19 @@ class PageRun:
     """Why the sandbox can no longer be used, once it failed."""
     last_limit: float = 0.0
     """The time limit the last command ran with (the page's remaining time may cut it)."""
+    on_step: StepProgress | None = None
+    """Told as each command starts and is judged (progress displays)."""
+
+    def starting(self, snippet: Snippet, command: Command | None) -> None:
+        """Tell `on_step` that ``command`` (or the whole ``snippet``) starts."""
+        if self.on_step is not None:
+            self.on_step(Step(snippet, command, None))
+
+    def judged(self, outcome: Outcome) -> Outcome:
+        """Tell `on_step` the verdict; returns it."""
+        if self.on_step is not None:
+            self.on_step(Step(outcome.snippet, outcome.command, outcome))
+        return outcome
 
     def session(self, name: str) -> Session:
         """The shell called ``name``, opened on first use."""
@@ -60,10 +84,11 @@ class PageRun:
 
 def run_page(sandbox: Sandbox, snippets: tuple[Snippet, ...], text: str, fixes: tuple[Fix, ...],
              *, command_timeout: float, page_timeout: float,
-             apply_fixes: bool = True) -> list[Outcome]:
-    """Run every snippet of a page and judge each command; never raises for a failure."""
+             apply_fixes: bool = True, on_step: StepProgress | None = None) -> list[Outcome]:
+    """Run every snippet of a page and judge each command; never raises for a failure.
+    ``on_step`` hears of each command as it starts and as it is judged."""
     state = PageRun(sandbox, text, fixes, command_timeout, time.monotonic() + page_timeout,
-                    page_timeout, apply_fixes)
+                    page_timeout, apply_fixes, on_step=on_step)
     outcomes: list[Outcome] = []
     for snippet in snippets:
         outcomes.extend(_run_snippet(state, snippet))
@@ -89,15 +114,18 @@ def skipped_outcome(snippet: Snippet) -> Outcome:
 
 def _run_snippet(state: PageRun, snippet: Snippet) -> list[Outcome]:
     if snippet.options.skip is not None:
-        return [skipped_outcome(snippet)]
+        return [state.judged(skipped_outcome(snippet))]
     if snippet.options.file is not None:
-        return [_put_file(state, snippet)]
+        state.starting(snippet, None)
+        return [state.judged(_put_file(state, snippet))]
     if snippet.script is not None:
-        return [_run_script(state, snippet)]
+        state.starting(snippet, None)
+        return [state.judged(_run_script(state, snippet))]
     outcomes: list[Outcome] = []
     for command in snippet.commands:
         last = command == snippet.commands[-1]
-        outcomes.append(_run_command(state, snippet, command, last))
+        state.starting(snippet, command)
+        outcomes.append(state.judged(_run_command(state, snippet, command, last)))
     return outcomes
 
 

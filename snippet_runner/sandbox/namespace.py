@@ -54,8 +54,9 @@ from .session import PtySession
 from .store import MIRROR_PORT, blobs_dir, fetch, make_view
 
 INIT_SCRIPT = Path(__file__).with_name("init.sh")
-API_VERSION = "1.41"
-"""dockerd 20.10's API; pinned so the SDK needn't ask first."""
+API_VERSION = "auto"
+"""The SDK asks the daemon which API it speaks (20.10's is 1.41; a newer engine, as on a CI
+runner, refuses one that old)."""
 START_TIMEOUT = 60.0
 REQUIRED_TOOLS = {
     "dockerd": "docker.io", "docker": "docker.io", "containerd": "containerd", "runc": "runc",

@@ -1,4 +1,4 @@
-"""Terminal, JUnit and JSON reports and the TTY progress line."""
+"""Terminal, JUnit and JSON reports (progress: test_progress.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from snippet_runner.core.compare import compare
 from snippet_runner.core.extract import extract
-from snippet_runner.core.report import ProgressLine, print_terminal, to_json, to_junit
+from snippet_runner.core.report import print_terminal, to_json, to_junit
 from snippet_runner.model import Outcome, Page, PageReport, RunResult, Status
 
 TEXT = ('```console\n$ echo 안녕\n안녕하세요\n$ sleep 9\n$ true\n```\n\n'
@@ -68,21 +68,6 @@ def test_json_round_trips() -> None:
     first = data["pages"][0]["outcomes"][0]
     assert (first["path"], first["line"], first["status"]) == ("docs/ko/page.md", 2, "failed")
     assert "안녕" in to_json([report()])  # not \\uXXXX escaped
-
-
-class FakeTTY(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_draws_only_on_a_terminal() -> None:
-    tty, pipe = FakeTTY(), io.StringIO()
-    for stream in (tty, pipe):
-        progress = ProgressLine(2, stream)
-        progress(report())
-        progress.finish()
-    assert "[1/2] FAIL docs/ko/page.md" in tty.getvalue()
-    assert pipe.getvalue() == ""
 
 
 def test_failure_location_is_the_first_differing_expected_line() -> None:
