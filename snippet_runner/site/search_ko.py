@@ -294,9 +294,9 @@ class KoreanSearchPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call] 
             log.info(WITHOUT_ANALYSER)
         try:
             enrich_index(path, ko)
+            add_query_splitting(Path(config["site_dir"]))  # 웹서버 finds 웹 서버: search_ko_query
         except SnippetRunnerError as err:
             raise PluginError(f"snippet-runner/korean-search: {err}") from None
-        add_query_splitting(Path(config["site_dir"]))  # 웹서버 finds 웹 서버: search_ko_query
 
 
 def tokens(text: str, separator: str | None = None) -> Iterator[str]:
