@@ -3,6 +3,9 @@
 Exit codes: 0 all good; 1 a mismatch, timeout or failure (or, for ``fix --check``, a pending
 safe fix); 2 a usage or configuration error (bad option, unreadable file). Errors are printed
 as one paragraph, never a traceback.
+
+One configuration: the run settings come from the MkDocs configuration the build uses (found as
+``mkdocs build`` finds it, see `site.mkdocs_config`), and the flags given override them.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ import sys
 import textwrap
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 from .api import (
@@ -52,6 +55,7 @@ from .core.update import update_edits
 from .errors import ConfigError, SnippetRunnerError
 from .model import Fix, FixSafety, Page, PageReport, Status
 from .site.importer import import_jekyll, load_image_map
+from .site.mkdocs_config import CONFIG_NAMES, SiteConfig, find_config_file, read_site_config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -64,7 +68,13 @@ EXIT_BROKEN_PIPE = 141
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-DESCRIPTION = """\
+DOCS_URL = "https://snippet-runner.github.io/snippet-runner/en/"
+"""The published guide (GitHub Pages, project-site form ``https://<owner>.github.io/<repo>/``,
+where .github/workflows/ci.yml deploys the site; pyproject.toml's Documentation URL)."""
+FORMAT_GUIDE = DOCS_URL + "guide/snippet-format/"
+WHERE_GUIDE = DOCS_URL + "guide/where-it-runs/"
+
+DESCRIPTION = f"""\
 Prove the shell examples of Markdown pages: extract every bash, console, sh,
 shell and shell-session block, repair known typos, run the commands in a
 private, disposable Docker daemon and compare what they print with what the
@@ -78,11 +88,20 @@ A verified block looks like this (options go in the fence line as key="value"):
     hello
     ```
 
-The format is documented in docs/en/guide/snippet-format.md.
+Settings come from the MkDocs configuration the build uses (-f FILE, else
+mkdocs.yml or mkdocs.yaml here; INHERIT honoured): the options under
+`plugins: - snippet-runner:`. Flags override them. Without a PATH, the
+configuration's docs_dir is checked.
+
+Guides: the snippet format, and where it runs (Linux, Docker Desktop, CI):
+  {FORMAT_GUIDE}
+  {WHERE_GUIDE}
 """
 
 WIDTH = 79
 """Help text is wrapped for an 80-column terminal."""
+
+_GUIDES = ("guides:", f"  {FORMAT_GUIDE}", f"  {WHERE_GUIDE}")
 
 
 def _examples(examples: tuple[tuple[str, str], ...]) -> list[str]:
@@ -121,9 +140,9 @@ class CommandHelp:
         return textwrap.fill(self.description, WIDTH)
 
     def epilog(self) -> str:
-        """The examples and exit statuses, as the text after the options."""
+        """The examples, exit statuses and guides, as the text after the options."""
         return "\n".join([*_examples(self.examples), "",
-                          *_statuses((*self.exits, *COMMON_EXITS))])
+                          *_statuses((*self.exits, *COMMON_EXITS)), "", *_GUIDES])
 
 
 COMMON_EXITS = (
@@ -234,6 +253,9 @@ HELP = {
 
 
 TOP_EXAMPLES = (
+    ("snippet-runner check", "verify the docs_dir of ./mkdocs.yml, with its plugin settings"),
+    ("snippet-runner check -f mkdocs.en.yml --backend local",
+     "another configuration, one setting overridden"),
     ("snippet-runner check docs/", "verify every page under docs/ in the sandbox"),
     ("snippet-runner check --backend local README.md",
      "run in a host bash (no docker, no isolation)"),
@@ -253,8 +275,8 @@ def _epilog() -> str:
         "--check), 2 bad input or usage (one paragraph on stderr names file:line), "
         "130 interrupted.", WIDTH)
     return "\n".join([*_examples(TOP_EXAMPLES), "", statuses, "",
-                      "`snippet-runner COMMAND --help` shows each command's examples and exit "
-                      "statuses."])
+                      textwrap.fill("`snippet-runner COMMAND --help` shows each command's "
+                                    "examples and exit statuses.", WIDTH)])
 
 
 def _add_command(commands: Subparsers, name: str,
@@ -267,9 +289,19 @@ def _add_command(commands: Subparsers, name: str,
 
 def _paths_parser() -> argparse.ArgumentParser:
     paths = argparse.ArgumentParser(add_help=False)
-    paths.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                       help="Markdown files, or directories searched for *.md")
+    paths.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="Markdown files, or directories searched for *.md (default: the "
+                            "docs_dir of the MkDocs configuration)")
     return paths
+
+
+def _config_file_parser() -> argparse.ArgumentParser:
+    config_file = argparse.ArgumentParser(add_help=False)
+    config_file.add_argument("-f", "--config-file", type=Path, metavar="FILE",
+                             help="the MkDocs configuration whose snippet-runner options (and "
+                                  f"docs_dir) apply (default: {' or '.join(CONFIG_NAMES)} in "
+                                  "the working directory, if there is one)")
+    return config_file
 
 
 def _running_parser() -> argparse.ArgumentParser:
@@ -338,8 +370,8 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    paths, running = _paths_parser(), _running_parser()
-    check = _add_command(commands, "check", [paths, running])
+    paths, running = [_paths_parser(), _config_file_parser()], _running_parser()
+    check = _add_command(commands, "check", [*paths, running])
     _shard_flag(check)
     check.add_argument(
         "--cache", action=argparse.BooleanOptionalAction, default=False,
@@ -349,15 +381,15 @@ def _parser() -> argparse.ArgumentParser:
              "work now, on this machine: a fresh run also catches what no key can see (a "
              "flaky command, a changed host). Use --cache while writing; the build uses it "
              "always")
-    mode = _add_command(commands, "fix", [paths]).add_mutually_exclusive_group()
+    mode = _add_command(commands, "fix", paths).add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true",
                       help="only report; exit 1 when safe fixes are pending (the default)")
     mode.add_argument("--write", action="store_true",
                       help="apply the safe fixes to the files, atomically")
-    _add_command(commands, "update", [paths, running])
-    _add_command(commands, "list", [paths]).add_argument("--json", action="store_true",
-                                                         help="print JSON")
-    images = _add_command(commands, "images", [running])
+    _add_command(commands, "update", [*paths, running])
+    _add_command(commands, "list", paths).add_argument("--json", action="store_true",
+                                                       help="print JSON")
+    images = _add_command(commands, "images", [_config_file_parser(), running])
     images.add_argument("action", choices=("lock", "update", "fetch"),
                         help="lock: pin what the pages use; update: move pins; fetch: fill "
                              "the store")
@@ -411,17 +443,55 @@ def expand(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _load(paths: Sequence[Path]) -> list[Page]:
+def _site(args: argparse.Namespace) -> SiteConfig | None:
+    """The MkDocs configuration that applies (read once per command), None without one."""
+    if not hasattr(args, "site_config"):
+        found = find_config_file(args.config_file, Path.cwd())
+        args.site_config = read_site_config(found) if found is not None else None
+    site: SiteConfig | None = args.site_config
+    return site
+
+
+def _load(args: argparse.Namespace, given: Sequence[Path] | None = None) -> list[Page]:
+    """The pages of the PATHs given (``given``, else the command's PATHs), else of the
+    configuration's docs_dir."""
+    paths = list(args.paths if given is None else given)
+    if not paths:
+        site = _site(args)
+        if site is None:
+            raise ConfigError("name the Markdown files or directories to use, or run this in "
+                              f"the directory of the site's {CONFIG_NAMES[0]} (its docs_dir is "
+                              "used), or give it with -f/--config-file.")
+        paths = [_near(site.docs_dir)]
     return [load_page(p) for p in expand(paths)]
 
 
+def _near(path: Path) -> Path:
+    """``path`` relative to the working directory when inside it: messages name files the way
+    the build does."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else Path(relative)
+
+
 def _config(args: argparse.Namespace) -> RunConfig:
-    """The run configuration: the flags given, validated like the plugin's options. ``check``
-    records its results (what a host that only draws, such as Zensical, shows); ``update``
-    does not: it rewrites the pages it ran."""
-    given = {s.name: getattr(args, s.name) for s in SETTINGS}
-    return RunConfig.from_settings(given, origin="cli", use_cache=getattr(args, "cache", False),
-                                   record_results=args.command == "check")
+    """The run configuration: the plugin's options in the MkDocs configuration (relative paths
+    from its directory, as the build takes them), then the flags given (relative to here).
+    ``check`` records its results (what a host that only draws, such as Zensical, shows);
+    ``update`` does not: it rewrites the pages it ran."""
+    site = _site(args)
+    from_file = RunConfig()
+    if site is not None:
+        settings = {s.name for s in SETTINGS}
+        values = {k: v for k, v in site.plugin_options.items() if k in settings}
+        try:
+            from_file = RunConfig.from_settings(values, base_dir=site.base_dir, origin="mkdocs")
+        except ConfigError as err:
+            raise ConfigError(err.message, path=site.path) from None
+    flags = {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
+    from_flags = RunConfig.from_settings(flags, origin="cli")
+    return replace(from_file, **{name: getattr(from_flags, name) for name in flags},
+                   use_cache=getattr(args, "cache", False),
+                   record_results=args.command == "check")
 
 
 def _verify(pages: list[Page], args: argparse.Namespace) -> list[PageReport]:
@@ -493,7 +563,7 @@ def _report(reports: list[PageReport], args: argparse.Namespace,
         sys.stdout.write(to_github(reports, Path(workspace) if workspace else None))
         sys.stdout.write(summary_line(reports))
     else:
-        print_terminal(reports, sys.stdout, color=sys.stdout.isatty(), verbose=args.verbose)
+        print_terminal(reports, sys.stdout, color=_color(sys.stdout), verbose=args.verbose)
     if args.json_report:
         try:
             args.json_report.write_text(to_json(reports, plan) + "\n", encoding="utf-8")
@@ -508,9 +578,14 @@ def _report(reports: list[PageReport], args: argparse.Namespace,
                               path=args.junit) from err
 
 
+def _color(stream: TextIO) -> bool:
+    """Colour for a terminal, unless NO_COLOR is set to anything but "" (no-color.org)."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """``check``: verify and report."""
-    pages = _load(args.paths)
+    pages = _load(args)
     plan = _shard_plan(pages, args) if args.shard else None
     if plan is not None:
         pages = [pages[i] for i in plan.indexes]
@@ -537,7 +612,7 @@ def _sweep_rewrites(pages: list[Page]) -> None:
 
 def cmd_fix(args: argparse.Namespace) -> int:
     """``fix``: report fixes, or apply the safe ones."""
-    pages = _load(args.paths)
+    pages = _load(args)
     if args.write:  # all or nothing: refuse before the first file is touched
         _sweep_rewrites(pages)
         for page in pages:
@@ -581,7 +656,7 @@ def _refuse_pending_fixes(pages: list[Page]) -> None:
 
 def cmd_update(args: argparse.Namespace) -> int:
     """``update``: rewrite expected output where it differs from a real run."""
-    pages = _load(args.paths)
+    pages = _load(args)
     _sweep_rewrites(pages)
     for page in pages:  # refuse before a long run whose results could not be written
         if any(s.commands for s in page.snippets):
@@ -604,7 +679,7 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``list``: snippets, options and pending fixes, without running anything."""
-    pages = _load(args.paths)
+    pages = _load(args)
     if args.json:
         sys.stdout.write(json.dumps([page_dict(p) for p in pages], ensure_ascii=False,
                                     indent=2) + "\n")
@@ -647,10 +722,8 @@ def cmd_images(args: argparse.Namespace) -> int:
     if args.action == "update":
         report = update_images(config, args.targets)
     else:
-        if not args.targets:
-            raise ConfigError("`images lock` needs the pages: give Markdown files or "
-                              "directories (e.g. docs/).")
-        report = lock_images(_load(args.targets), config, check=args.check)
+        report = lock_images(_load(args, [Path(t) for t in args.targets]), config,
+                             check=args.check)
     _print_lock_report(report, config, checking=args.check)
     return EXIT_FAILED if args.check and not report.clean else EXIT_OK
 
@@ -719,6 +792,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
+        if hasattr(args, "config_file"):
+            _site(args)  # a bad configuration is reported before any page is read
         return COMMANDS[args.command](args)
     except ConfigError as err:
         sys.stderr.write(f"snippet-runner: error: {err}\n")

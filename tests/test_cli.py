@@ -9,19 +9,26 @@ import signal
 import subprocess
 import sys
 import tempfile
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from snippet_runner import cli as cli_module
 from snippet_runner.cli import main
+from snippet_runner.config import RunConfig
 
 SEED = Path("/work/shared/seed/2021-09-13-post-docker-network.md")
 EXE = [sys.executable, "-c", "import sys; from snippet_runner.cli import main; sys.exit(main())"]
+NEUTRAL = Path(tempfile.mkdtemp(prefix="snippet-runner-cli-cwd-"))
+"""The working directory of `cli` unless told: no mkdocs.yml there (the repository has one)."""
 
 
-def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*EXE, *map(str, args)], capture_output=True, text=True, check=False)
+def cli(*args: str | Path, cwd: Path = NEUTRAL,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*EXE, *map(str, args)], capture_output=True, text=True, check=False,
+                          cwd=cwd, env=env)
 
 
 @pytest.fixture
@@ -548,3 +555,177 @@ def test_mismatch_names_the_first_differing_output_line_like_the_build(tmp_path:
     assert proc.returncode == 1
     assert f"{page}:2: FAILED $ printf" in proc.stdout
     assert f"    {page}:4: the output differs from this line\n" in proc.stdout
+
+
+# -- one configuration: the MkDocs configuration's plugin options, flags on top ---------------
+
+WHICH_BACKEND = """\
+```console
+$ test -n "$SNIPPET_ROOT" && echo local || echo sandbox
+local
+```
+"""
+"""Passes only on the local backend (the sandbox's $SNIPPET_ROOT is empty)."""
+
+
+def _project(root: Path, config: str, name: str = "mkdocs.yml") -> Path:
+    (root / "docs").mkdir(parents=True, exist_ok=True)
+    (root / "docs" / "index.md").write_text(WHICH_BACKEND, encoding="utf-8")
+    (root / name).write_text(config, encoding="utf-8")
+    return root
+
+
+def _run_config(argv: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> RunConfig:
+    monkeypatch.chdir(cwd)
+    return cli_module._config(cli_module._parser().parse_args(argv))
+
+
+def test_check_without_paths_uses_mkdocs_yml_its_docs_dir_and_plugin_options(
+        tmp_path: Path) -> None:
+    project = _project(tmp_path, "site_name: x\nplugins:\n  - snippet-runner:\n"
+                                 "      backend: local\n      command_timeout: 0.2\n")
+    (project / "docs" / "index.md").write_text(WHICH_BACKEND + "\n```console\n$ sleep 1\n```\n",
+                                               encoding="utf-8")
+    timed_out = cli("check", cwd=project)
+    assert timed_out.returncode == 1, timed_out.stdout + timed_out.stderr
+    assert "docs/index.md:7: TIMEOUT" in timed_out.stdout and "1 passed" in timed_out.stdout
+    # A flag overrides the file; the file's backend still applies (the first block passes).
+    proc = cli("check", "--timeout", "30", cwd=project)
+    assert proc.returncode == 0 and "1 page: 2 passed" in proc.stdout, proc.stdout + proc.stderr
+    (project / "mkdocs.yml").rename(project / "mkdocs.yaml")  # found too, as by mkdocs
+    assert "docs/index.md:7: TIMEOUT" in cli("check", cwd=project).stdout
+
+
+def test_settings_from_the_file_are_relative_to_it_and_flags_to_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _project(tmp_path / "site", "site_name: x\nplugins:\n  - search\n"
+                    "  - snippet-runner:\n      fixtures_dir: docs/_fixtures\n"
+                    "      cache_dir: build-cache\n      command_timeout: 7\n"
+                    "      jobs: 3\n      enabled: true\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = _run_config(["check", "-f", str(site / "mkdocs.yml")], elsewhere, monkeypatch)
+    assert config.fixtures_dir == site.resolve() / "docs/_fixtures"
+    assert config.cache_dir == site.resolve() / "build-cache"
+    assert (config.command_timeout, config.jobs, config.backend) == (7.0, 3, "sandbox")
+    config = _run_config(["check", "-f", str(site / "mkdocs.yml"), "--fixtures-dir", "mine",
+                          "--timeout", "9"], elsewhere, monkeypatch)
+    assert config.fixtures_dir == Path("mine") and config.command_timeout == 9.0
+    assert config.cache_dir == site.resolve() / "build-cache"  # not given: still the file's
+    # Without any configuration, the defaults, relative to the working directory.
+    bare = _run_config(["check", "x.md"], elsewhere, monkeypatch)
+    assert bare.cache_dir == Path(".cache/snippet-runner") and bare.fixtures_dir is None
+
+
+def test_the_plugins_default_cache_dir_is_beside_mkdocs_yml_as_in_the_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _project(tmp_path, "site_name: x\nplugins: [snippet-runner]\n")
+    (site / "docs").mkdir(exist_ok=True)
+    config = _run_config(["check", "-f", str(site / "mkdocs.yml")], site / "docs", monkeypatch)
+    assert config.cache_dir == site.resolve() / ".cache/snippet-runner"
+
+
+def test_inherit_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As mkdocs.en.yml INHERITs mkdocs.yml: the child's docs_dir, the parent's plugins."""
+    _project(tmp_path, "site_name: x\ndocs_dir: docs\nplugins:\n  - snippet-runner:\n"
+                       "      backend: local\n      page_timeout: 42\n")
+    (tmp_path / "docs-en").mkdir()
+    (tmp_path / "docs-en" / "page.md").write_text(WHICH_BACKEND, encoding="utf-8")
+    (tmp_path / "mkdocs.en.yml").write_text("INHERIT: mkdocs.yml\ndocs_dir: docs-en\n",
+                                            encoding="utf-8")
+    config = _run_config(["check", "-f", "mkdocs.en.yml"], tmp_path, monkeypatch)
+    assert (config.backend, config.page_timeout) == ("local", 42.0)
+    proc = cli("check", "-f", "mkdocs.en.yml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "docs-en/page.md" in cli("list", "-f", "mkdocs.en.yml", cwd=tmp_path).stdout
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ("plugins:\n  - snippet-runner:\n      command_timeout: soon\n",
+     "mkdocs.yml: 'command_timeout' of the snippet-runner plugin must be a positive number "
+     "of seconds, not 'soon'."),
+    ("plugins:\n  - snippet-runner:\n      backend: docker\n",
+     "mkdocs.yml: 'backend' of the snippet-runner plugin: unknown backend 'docker'"),
+    ("plugins: [snippet-runner\n", "mkdocs.yml:2: cannot read this MkDocs configuration: "
+     "while parsing a flow sequence; expected ',' or ']', but got '<stream end>'."),
+    ("INHERIT: base.yml\n", "mkdocs.yml: cannot read this MkDocs configuration: Inherited "
+     "config file 'base.yml' does not exist"),
+])
+def test_a_bad_configuration_is_one_paragraph_naming_the_file(tmp_path: Path, config: str,
+                                                             message: str) -> None:
+    _project(tmp_path, config)
+    proc = cli("check", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"snippet-runner: error: {tmp_path.resolve()}/{message}"), \
+        proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_a_missing_config_file_or_no_paths_without_one_is_a_usage_error(tmp_path: Path) -> None:
+    proc = cli("check", "-f", tmp_path / "nope.yml", tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"snippet-runner: error: {tmp_path}/nope.yml: -f/--config-file: no "
+                           "such configuration file.\n")
+    proc = cli("check", cwd=tmp_path)
+    assert proc.returncode == 2 and "name the Markdown files or directories" in proc.stderr
+
+
+def _on_a_terminal(argv: list[str], env: dict[str, str]) -> str:
+    """What the CLI writes to a terminal (a real pseudo-terminal as its stdout)."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen([*EXE, *argv], stdout=slave, stderr=subprocess.DEVNULL,
+                            cwd=NEUTRAL, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the writer is gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(master)
+    return b"".join(chunks).decode()
+
+
+def test_no_color_is_honoured(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text("```console\n$ echo a\nb\n```\n", encoding="utf-8")
+    argv = ["check", "--backend", "local", str(page)]
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    assert "\x1b[31m" in _on_a_terminal(argv, env)  # FAILED in red on a terminal
+    plain = _on_a_terminal(argv, {**env, "NO_COLOR": "1"})
+    assert "FAILED" in plain and "\x1b[3" not in plain
+    assert "\x1b[31m" in _on_a_terminal(argv, {**env, "NO_COLOR": ""})  # empty: not set
+
+
+def test_help_links_the_published_guides() -> None:
+    text = cli("--help").stdout
+    for url in (cli_module.FORMAT_GUIDE, cli_module.WHERE_GUIDE):
+        assert url in text
+        assert url in cli("check", "--help").stdout
+    assert all(len(line) <= 79 for line in text.splitlines()), "wrap --help for 80 columns"
+    # The guides exist in the docs at the URLs' paths (the site publishes docs/en under en/).
+    root = Path(__file__).resolve().parent.parent
+    for url in (cli_module.FORMAT_GUIDE, cli_module.WHERE_GUIDE):
+        page = url.removeprefix(cli_module.DOCS_URL).rstrip("/") + ".md"
+        assert (root / "docs" / "en" / page).is_file(), page
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["urls"]["Documentation"] == cli_module.DOCS_URL
+
+
+@pytest.mark.sandbox
+def test_check_uses_the_builds_fixtures_dir(tmp_path: Path) -> None:
+    """The issue's case: fixtures_dir set in mkdocs.yml; `check` must find the image."""
+    (tmp_path / "docs" / "_fixtures" / "web").mkdir(parents=True)
+    (tmp_path / "docs" / "_fixtures" / "web" / "Dockerfile").write_text(
+        'FROM test:latest\nCMD ["echo", "served"]\n', encoding="utf-8")
+    (tmp_path / "docs" / "index.md").write_text(
+        "```console\n$ docker run --rm web:latest\nserved\n```\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: x\nplugins:\n  - snippet-runner:\n      fixtures_dir: docs/_fixtures\n"
+        "      jobs: 1\n", encoding="utf-8")
+    proc = cli("check", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
