@@ -15,11 +15,13 @@ import contextlib
 import datetime
 import functools
 import queue
+import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import FrameType
 
 from . import sandbox
 from .config import RunConfig
@@ -46,15 +48,71 @@ from .sandbox import store as image_store
 from .sandbox.fixtures import fixtures_for
 
 __all__ = [
+    "Stopped",
+    "Terminated",
     "Verifier",
     "fetch_images",
     "load_page",
     "lock_images",
     "page_from_text",
     "plan_shard",
+    "sigterm_as_interrupt",
     "update_images",
     "verify_pages",
 ]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, ``kill``), raised like Ctrl-C so that the same cleanup
+    runs (see `sigterm_as_interrupt`)."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Inside the block, SIGTERM raises `Terminated` in the main thread, as Ctrl-C raises
+    KeyboardInterrupt, so `verify_pages` stops its workers and closes their sandboxes before
+    the process ends. (Off the main thread signals can't be handled: nothing changes.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """What an interrupted `verify_pages` stopped and cleaned up before the interrupt went on."""
+
+    pages: tuple[Path, ...]
+    """The pages whose commands were running, in page order."""
+    sandboxes: int
+    """How many sandboxes were closed (each with what ran and what it held)."""
+    backend: str
+    """The backend they came from (``sandbox``, ``local``, ``external``)."""
+
+    def describe(self, how: str) -> str:
+        """One sentence: ``how`` (``interrupted (Ctrl-C)``), then what was cleaned up."""
+        if not self.pages and not self.sandboxes:
+            return f"{how} before any command ran; nothing was left to clean up."
+        where = {"sandbox": "their sandboxes (private dockerds) were removed",
+                 "local": "their temporary directories were removed",
+                 "external": "what they created on the Docker daemon was removed"}.get(
+                     self.backend, "their sandboxes were removed")
+        names = ", ".join(map(str, self.pages[:3])) + (" …" if len(self.pages) > 3 else "")
+        running = (f"stopped the commands running on {len(self.pages)} page(s) ({names})"
+                   if self.pages else "no command was running")
+        return f"{how}: {running}; {self.sandboxes} sandbox(es) closed, {where}."
+
+
+OnStop = Callable[[Stopped], None]
+"""Told, on an interrupt, what `verify_pages` stopped, just before the interrupt goes on."""
 
 
 def load_page(path: Path | str) -> Page:
@@ -115,7 +173,8 @@ def fingerprint(config: RunConfig) -> cache.Fingerprint:
 
 def verify_pages(pages: Sequence[Page], config: RunConfig,
                  progress: PageDone | None = None,
-                 on_step: PageStepProgress | None = None) -> list[PageReport]:
+                 on_step: PageStepProgress | None = None,
+                 on_stop: OnStop | None = None) -> list[PageReport]:
     """Run and judge every page; reports come back in the order of ``pages``.
 
     With ``config.use_cache``, pages whose results the cache holds come back as ``from_cache``
@@ -130,11 +189,11 @@ def verify_pages(pages: Sequence[Page], config: RunConfig,
     SnippetRunnerError) turns that page into an ERROR report and the worker starts a fresh one
     for its next page; nothing here raises for a failing snippet. A page without runnable
     snippets starts no sandbox. On KeyboardInterrupt every sandbox is closed (killing what runs
-    in it) before the interrupt propagates; any other exception of a worker (a bug) is
-    re-raised here once the workers are done.
+    in it) before the interrupt propagates, and ``on_stop`` hears what was stopped; any other
+    exception of a worker (a bug) is re-raised here once the workers are done.
     """
     with Verifier(config) as verifier:
-        reports = verifier.verify(pages, progress, on_step)
+        reports = verifier.verify(pages, progress, on_step, on_stop)
     _record_durations(reports, config)
     return reports
 
@@ -172,15 +231,16 @@ class Verifier:
         self.close()
 
     def verify(self, pages: Sequence[Page], progress: PageDone | None = None,
-               on_step: PageStepProgress | None = None) -> list[PageReport]:
+               on_step: PageStepProgress | None = None,
+               on_stop: OnStop | None = None) -> list[PageReport]:
         """Run and judge ``pages`` as `verify_pages` does, on this verifier's sandboxes."""
         config = self.config
         recording = config.use_cache or config.record_results
         if not recording or not any(p.runnable for p in pages):
-            return self._verify_uncached(pages, progress, on_step)
+            return self._verify_uncached(pages, progress, on_step, on_stop)
         return cache.verify_cached(
             pages, config, fingerprint(config),
-            lambda todo: self._verify_uncached(todo, progress, on_step), progress)
+            lambda todo: self._verify_uncached(todo, progress, on_step, on_stop), progress)
 
     def close(self) -> None:
         """Close every sandbox this verifier holds, once background work is done; idempotent."""
@@ -259,7 +319,8 @@ class Verifier:
                 box.close()
 
     def _verify_uncached(self, pages: Sequence[Page], progress: PageDone | None,
-                         on_step: PageStepProgress | None = None) -> list[PageReport]:
+                         on_step: PageStepProgress | None = None,
+                         on_stop: OnStop | None = None) -> list[PageReport]:
         reports: dict[int, PageReport] = {}
         todo: queue.Queue[int] = queue.Queue()
         for i, page in enumerate(pages):
@@ -270,9 +331,16 @@ class Verifier:
                 if progress:
                     progress(reports[i])
         if not todo.empty():
-            self.backend  # noqa: B018  # a ConfigError (unknown backend) is the caller's, not a page's
-            pool = _Pool(self, pages, self.config, progress, todo, reports, on_step)
-            pool.run(max(1, min(self.config.jobs, todo.qsize())))
+            try:
+                backend = self.backend  # a ConfigError (unknown backend) is the caller's
+            except KeyboardInterrupt:  # while a backend prepares (a sweep, fixture images)
+                if on_stop is not None:
+                    on_stop(Stopped((), 0, self.config.backend))
+                raise
+            pool = _Pool(self, pages, self.config, progress, todo, reports, on_step, on_stop)
+            # A backend whose sandboxes share one daemon (external) runs one page at a time.
+            limit = getattr(backend, "max_parallel", self.config.jobs)
+            pool.run(max(1, min(self.config.jobs, limit, todo.qsize())))
         return [reports[i] for i in range(len(pages))]
 
 
@@ -336,6 +404,10 @@ class _Pool:
     """Finished reports by page index (shared; written under ``lock``)."""
     on_step: PageStepProgress | None = None
     """Told about each command as it starts and is judged."""
+    on_stop: OnStop | None = None
+    """Told what was stopped on an interrupt."""
+    running: set[int] = field(default_factory=set)
+    """Indexes of the pages being verified right now (under ``lock``)."""
     live: list[Sandbox] = field(default_factory=list)
     """Sandboxes started and not yet closed; whoever removes one from here closes it."""
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -355,25 +427,30 @@ class _Pool:
             for thread in threads:
                 thread.join()
         except KeyboardInterrupt:
-            self._stop(threads)
+            stopped = self._stop(threads)
+            if self.on_stop is not None:
+                self.on_stop(stopped)
             raise
         if self.failure is not None:
             raise self.failure
 
-    def _stop(self, threads: list[threading.Thread]) -> None:
-        """Close every live sandbox (that kills its commands) and give workers time to end —
-        and to close a sandbox they were starting. Another Ctrl-C meanwhile waits (a teardown
-        cut short would leave a daemon behind)."""
+    def _stop(self, threads: list[threading.Thread]) -> Stopped:
+        """Close every live sandbox (that kills its commands), give workers time to end —
+        and to close a sandbox they were starting — and say what was stopped. Another Ctrl-C
+        meanwhile waits (a teardown cut short would leave a daemon behind)."""
         with sandbox.shielded():
             with self.lock:
                 self.stopping.set()
                 live, self.live = self.live, []
+                running = sorted(self.running)
             for box in live:
                 with contextlib.suppress(SnippetRunnerError):
                     box.close()
             deadline = time.monotonic() + _STOP_GRACE
             for thread in threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
+        return Stopped(tuple(self.pages[i].path for i in running), len(live),
+                       self.config.backend)
 
     def _work(self) -> None:
         box: Sandbox | None = None
@@ -401,6 +478,8 @@ class _Pool:
         sandbox instead of the blame."""
         page = self.pages[index]
         usable = False
+        with self.lock:
+            self.running.add(index)
         try:
             if box is None:
                 box = self._start()
@@ -416,6 +495,8 @@ class _Pool:
             except SnippetRunnerError as err:
                 report = _left_unusable(report, err)
         finally:  # also on a crash, which `_work` hands on
+            with self.lock:
+                self.running.discard(index)
             if not usable and box is not None:
                 self._release(box)
         self._done(index, report)

@@ -14,23 +14,23 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import sys
 import textwrap
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 from .api import (
     LockReport,
+    Stopped,
+    Terminated,
     fetch_images,
     load_page,
     lock_images,
     plan_shard,
+    sigterm_as_interrupt,
     update_images,
     verify_pages,
 )
@@ -504,7 +504,8 @@ def _verify(pages: list[Page], args: argparse.Namespace) -> list[PageReport]:
     mode = {None: "auto", True: "always", False: "never"}[args.progress]
     progress = Progress(len(pages), mode=mode)
     try:
-        return verify_pages(pages, config, progress.page, progress.step)
+        return verify_pages(pages, config, progress.page, progress.step,
+                            on_stop=_note_stopped(args))
     finally:
         progress.finish()
 
@@ -535,6 +536,13 @@ def _shard_plan(pages: list[Page], args: argparse.Namespace) -> ShardPlan | None
         f"page(s), about {plan.load(which.index):.0f} s of {sum(plan.weights):.0f} s "
         f"(plan {plan.digest}).\n")
     return plan
+
+
+def _note_stopped(args: argparse.Namespace) -> Callable[[Stopped], None]:
+    """Keep what an interrupted run stopped, for the message `main` prints."""
+    def note(stopped: Stopped) -> None:
+        args.stopped = stopped
+    return note
 
 
 def _check_report_path(path: Path, flag: str = "--junit") -> None:
@@ -777,20 +785,15 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a cancelled CI job, ``kill``), raised like Ctrl-C so the same cleanup runs."""
-
-
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (also used by ``python -m snippet_runner``)."""
     args = _parser().parse_args(argv)
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    with sigterm_as_interrupt():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; every way it can end becomes an exit status and at most a paragraph."""
     try:
         if hasattr(args, "config_file"):
             _site(args)  # a bad configuration is reported before any page is read
@@ -806,13 +809,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt as err:
         terminated = isinstance(err, Terminated)
-        sys.stderr.write(f"snippet-runner: {'terminated' if terminated else 'interrupted'} "
-                         f"({'SIGTERM' if terminated else 'Ctrl-C'}); the commands that were "
-                         "running were stopped and their sandboxes removed.\n")
+        how = "terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)"
+        stopped: Stopped = getattr(args, "stopped", Stopped((), 0, ""))
+        sys.stderr.write(f"snippet-runner: {stopped.describe(how)}\n")
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

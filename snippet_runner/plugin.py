@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -195,10 +195,13 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
     def _verify(self) -> None:
         states = list(self._pages.values())
         pages = [s.page for s in states]
-        if self._verifier is not None:
-            reports = self._verifier.verify(pages, progress=_log_page)
+        verifier = self._verifier
+        if verifier is not None:
+            reports = _verify_interruptibly(
+                lambda on_stop: verifier.verify(pages, _log_page, on_stop), serving=True)
         else:
-            reports = api.verify_pages(pages, self._run_config, progress=_log_page)
+            reports = _verify_interruptibly(lambda on_stop: api.verify_pages(
+                pages, self._run_config, progress=_log_page, on_stop=on_stop), serving=False)
         for state, report in zip(states, reports, strict=True):
             state.report = report
         ran = tuple(r.page.path for r in reports if not r.from_cache and r.page.runnable)
@@ -252,6 +255,27 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # mkdocs serve's own way out: it then calls on_shutdown
+
+
+def _verify_interruptibly(verify: Callable[[api.OnStop], list[PageReport]], *,
+                          serving: bool) -> list[PageReport]:
+    """``verify(on_stop)``; on Ctrl-C or SIGTERM, say what was stopped and cleaned up (as the
+    CLI does), then end as the signal would: KeyboardInterrupt for MkDocs to handle (``serve``
+    then shuts down and `on_shutdown` closes the warm sandbox), or, for a build, exit status
+    143 after SIGTERM."""
+    stopped: list[api.Stopped] = []
+    try:
+        with api.sigterm_as_interrupt():
+            return verify(stopped.append)
+    except KeyboardInterrupt as err:
+        terminated = isinstance(err, api.Terminated)
+        how = "terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)"
+        log.error("snippet-runner: %s",
+                  (stopped[0] if stopped else api.Stopped((), 0, "")).describe(how))
+        if terminated and not serving:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        raise
 
 
 def _switch(value: str | None, *, default: bool) -> bool:

@@ -423,6 +423,9 @@ def test_ctrl_c_stops_the_run_and_leaves_nothing_behind(tmp_path: Path, signum: 
     stdout, stderr = proc.communicate(timeout=120)  # a hang fails here rather than never
     assert proc.returncode == status
     assert stderr.startswith(f"snippet-runner: {word}") and stderr.count("\n") == 1
+    # It says what it stopped and cleaned up.
+    assert (f": stopped the commands running on 1 page(s) ({page}); 1 sandbox(es) closed, "
+            "their temporary directories were removed.") in stderr, stderr
     assert "Traceback" not in stderr and stdout == ""
     assert _processes_running(["sleep", duration]) == []
     assert not list(Path(tempfile.gettempdir()).glob(f"snippet-runner-local-{proc.pid}-*"))
