@@ -26,7 +26,8 @@ from .errors import ConfigError
 BACKENDS: Mapping[str, str] = {
     "sandbox": "a private dockerd in its own namespaces (Linux, root)",
     "local": "a bash on this host: no docker, no isolation",
-    "external": "the daemon DOCKER_HOST names; pages act on it directly",
+    "external": "your Docker daemon (DOCKER_HOST, else the docker context: Docker Desktop); "
+                "what pages create there is labelled and removed, nothing else is isolated",
 }
 """Backend name → what it is. `snippet_runner.sandbox.BACKENDS` maps the same names to the
 classes (a test keeps the two in step)."""

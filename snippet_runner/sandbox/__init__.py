@@ -2,7 +2,8 @@
 
 * ``sandbox`` (`namespace`): a private dockerd in its own namespaces; Linux and root.
 * ``local`` (`local`): a bash on the host in a temporary directory; no Docker, no isolation.
-* ``external`` (`external`): the daemon ``DOCKER_HOST`` names, acted on directly.
+* ``external`` (`external`): the user's daemon (``DOCKER_HOST``, else the current docker
+  context, `docker_endpoint`), reached through a labelling proxy (`docker_proxy`).
 
 Beside them: the page shell (`session`), fixture images (`fixtures`, `images`), procfs and cgroup
 plumbing (`procfs`), teardown and the sweep of killed runs (`cleanup`), Docker-object diffs
@@ -13,7 +14,6 @@ plumbing (`procfs`), teardown and the sweep of killed runs (`cleanup`), Docker-o
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -23,6 +23,7 @@ from ..config import RunConfig
 from ..errors import ConfigError
 from ..model import Backend
 from .cleanup import shielded
+from .docker_endpoint import resolve as resolve_docker_endpoint
 from .fixtures import fixtures_for, fixtures_key
 from .local import LocalBackend
 
@@ -67,8 +68,9 @@ def engine_identity(config: RunConfig) -> str:
     """The engine's version line, read from its binary, never from a running daemon."""
     if config.backend == "external":
         # Someone else's daemon: its version can't be read without asking it, so the key
-        # names the daemon instead; point DOCKER_HOST elsewhere and everything runs again.
-        return f"external daemon at {os.environ.get('DOCKER_HOST', 'the default socket')}"
+        # names the daemon instead; point DOCKER_HOST or the docker context elsewhere and
+        # everything runs again.
+        return f"external daemon at {resolve_docker_endpoint().host}"
     return _version_line("bash" if config.backend == "local" else "dockerd")
 
 
