@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test bootstrap lint bench serve clean
+.PHONY: site test bootstrap lint bench serve dist clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -29,5 +29,11 @@ bench: bootstrap
 serve: bootstrap
 	$(BIN)/mkdocs serve
 
+# The sdist and wheel a user installs (the plugin's CSS/JS inside), checked as PyPI would.
+dist: bootstrap
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist
+	$(BIN)/twine check --strict dist/*
+
 clean:
-	rm -rf site .cache
+	rm -rf site .cache dist
