@@ -311,7 +311,7 @@ def test_external_backend_uses_docker_host_and_warns(
     monkeypatch.setenv("DOCKER_HOST", f"unix://{box.host_path('/sbx/docker.sock')}")
     external = get_backend(RunConfig(backend="external")).start()
     try:
-        assert "without any isolation" in capsys.readouterr().err
+        assert "nothing else is isolated" in capsys.readouterr().err
         s = external.open_session()
         r = s.run("docker run -d --name ext test:latest sleep 1000 >/dev/null && "
                   "docker run --rm test:latest echo hi", timeout=T)
@@ -320,9 +320,7 @@ def test_external_backend_uses_docker_host_and_warns(
         assert box.client.containers.list(all=True) == []
     finally:
         external.close()
-    monkeypatch.delenv("DOCKER_HOST")
-    with pytest.raises(ConfigError, match="DOCKER_HOST"):
-        get_backend(RunConfig(backend="external"))
+    # Without DOCKER_HOST: the docker context, else the default socket (test_docker_endpoint).
 
 
 def test_put_file_through_an_absolute_symlink_stays_inside(box: NamespaceSandbox) -> None:
