@@ -39,7 +39,7 @@ def _local(config: RunConfig) -> Backend:
 
 
 def _external(config: RunConfig) -> Backend:
-    from .external import ExternalBackend  # the Docker SDK only when it is used
+    from .external import ExternalBackend  # the proxy and its threads only when they are used
 
     return ExternalBackend(config)
 

@@ -39,6 +39,7 @@ from urllib.parse import quote, urlencode
 from ..config import RunConfig
 from ..errors import SandboxError
 from ..model import Sandbox
+from .boundary import mapped_errors
 from .docker_endpoint import Endpoint, call, call_json, resolve
 from .docker_proxy import FIXTURE_LABEL, LABEL, LabellingProxy, Ledger, normalise_ref
 from .fixtures import Fixture, context_files, fixtures_for, fixtures_key
@@ -80,7 +81,8 @@ class ExternalBackend:
         warn(limits_warning(self.endpoint))
 
     def start(self) -> Sandbox:
-        return ExternalSandbox(self)
+        with mapped_errors("prepare a page for the Docker daemon"):
+            return ExternalSandbox(self)
 
 
 def _engine_version(endpoint: Endpoint) -> str:
