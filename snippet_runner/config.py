@@ -26,8 +26,7 @@ from .errors import ConfigError
 BACKENDS: Mapping[str, str] = {
     "sandbox": "a private dockerd in its own namespaces (Linux, root)",
     "local": "a bash on this host: no docker, no isolation",
-    "external": "your Docker daemon (DOCKER_HOST, else the docker context: Docker Desktop); "
-                "what pages create there is labelled and removed, nothing else is isolated",
+    "external": "your daemon, e.g. Docker Desktop: what pages create is labelled and removed",
 }
 """Backend name → what it is. `snippet_runner.sandbox.BACKENDS` maps the same names to the
 classes (a test keeps the two in step)."""
