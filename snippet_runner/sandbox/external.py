@@ -297,7 +297,8 @@ def ensure_fixtures_on(endpoint: Endpoint, fixtures: list[Fixture]) -> None:
     an image of that name which is not snippet-runner's is the user's: used, never replaced."""
     key = fixtures_key(fixtures)
     for fixture in fixtures:
-        status, info = call_json(endpoint, "GET", f"/images/{fixture.tag}/json")
+        status, info = call_json(endpoint, "GET",
+                                 f"/images/{quote(fixture.tag, safe='/:')}/json")
         labels = ((info or {}).get("Config") or {}).get("Labels") or {} if status == 200 else {}
         if status == 200 and labels.get(FIXTURE_LABEL) == key:
             continue
@@ -316,8 +317,9 @@ def _build_fixture(endpoint: Endpoint, fixture: Fixture, key: str, old: str | No
         end = tar.offset + 2 * tarfile.BLOCKSIZE
     # Without tarfile's padding to a whole record: the daemon stops reading at the two zero
     # blocks that end an archive, and closing on unread bytes resets the connection.
-    query = urlencode({"t": fixture.tag, "labels": json.dumps({FIXTURE_LABEL: key}),
-                       "rm": "1", "forcerm": "1", "pull": "0"})
+    query = urlencode([*(("t", ref) for ref in fixture.refs),  # every tag of its tags file
+                       ("labels", json.dumps({FIXTURE_LABEL: key})),
+                       ("rm", "1"), ("forcerm", "1"), ("pull", "0")])
     status, body = call(endpoint, "POST", f"/build?{query}", data=context.getvalue()[:end],
                         content_type="application/x-tar")
     failure = _build_error(body) if status == 200 else body.decode(errors="replace")
