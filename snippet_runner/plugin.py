@@ -198,7 +198,7 @@ class SnippetRunnerPlugin(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         verifier = self._verifier
         if verifier is not None:
             reports = _verify_interruptibly(
-                lambda on_stop: verifier.verify(pages, _log_page, on_stop), serving=True)
+                lambda on_stop: verifier.verify(pages, _log_page, on_stop=on_stop), serving=True)
         else:
             reports = _verify_interruptibly(lambda on_stop: api.verify_pages(
                 pages, self._run_config, progress=_log_page, on_stop=on_stop), serving=False)
