@@ -221,8 +221,10 @@ def test_a_page_that_breaks_its_sandbox_is_reported_there(cache_dir: Path) -> No
     reports = verify_pages([mounter, innocent, breaker, innocent],
                            RunConfig(cache_dir=cache_dir, jobs=1))
     statuses = [[o.status for o in r.outcomes] for r in reports]
-    assert statuses == [[Status.PASSED], [Status.PASSED] * 2,
-                        [Status.PASSED, Status.ERROR], [Status.PASSED] * 2], \
+    # `kill -9 -1` itself may pass or be killed with the rest (that is the page's own affair);
+    # what it left is reported at this page, and the pages around it pass.
+    assert statuses[:2] == [[Status.PASSED], [Status.PASSED] * 2]
+    assert statuses[2][-1] is Status.ERROR and statuses[3] == [Status.PASSED] * 2, \
         [[o.diff for o in r.outcomes] for r in reports]
     blamed = reports[2].outcomes[-1]
     assert blamed.page_level and "this page left the sandbox unusable" in blamed.diff
